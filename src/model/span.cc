@@ -1,0 +1,139 @@
+#include "model/span.h"
+
+namespace waggle {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+template <size_t N>
+std::string HexOf(const std::array<uint8_t, N>& id) {
+  std::string out(2 * N, '0');
+  for (size_t i = 0; i < N; ++i) {
+    out[2 * i] = kHexDigits[id[i] >> 4];
+    out[2 * i + 1] = kHexDigits[id[i] & 0xf];
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+template <size_t N>
+bool ParseHexInto(std::string_view hex, std::array<uint8_t, N>* out) {
+  if (hex.size() != 2 * N) return false;
+  for (size_t i = 0; i < N; ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+void AppendAttrs(const SpanBatch& batch, AttrRange range, std::vector<Attribute>* out) {
+  for (uint32_t i = range.begin; i < range.end; ++i) {
+    const AttrView& v = batch.attrs[i];
+    Attribute a;
+    a.key = std::string(v.key);
+    a.type = v.type;
+    a.str = std::string(v.str);
+    a.i = v.i;
+    a.d = v.d;
+    a.b = v.b;
+    bool replaced = false;
+    for (Attribute& existing : *out) {
+      if (existing.key == a.key) {
+        existing = a;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out->push_back(std::move(a));
+  }
+}
+
+}  // namespace
+
+std::string ToHex(const TraceId& id) { return HexOf(id); }
+std::string ToHex(const SpanId& id) { return HexOf(id); }
+bool ParseHex(std::string_view hex, TraceId* out) { return ParseHexInto(hex, out); }
+bool ParseHex(std::string_view hex, SpanId* out) { return ParseHexInto(hex, out); }
+
+std::string_view SpanKindName(SpanKind kind) {
+  switch (kind) {
+    case SpanKind::kInternal: return "internal";
+    case SpanKind::kServer: return "server";
+    case SpanKind::kClient: return "client";
+    case SpanKind::kProducer: return "producer";
+    case SpanKind::kConsumer: return "consumer";
+    case SpanKind::kUnspecified: break;
+  }
+  return "unspecified";
+}
+
+std::string_view StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kError: return "error";
+    case StatusCode::kUnset: break;
+  }
+  return "unset";
+}
+
+std::string_view RowKindName(RowKind kind) {
+  switch (kind) {
+    case RowKind::kSpanEvent: return "span_event";
+    case RowKind::kLink: return "link";
+    case RowKind::kSpan: break;
+  }
+  return "span";
+}
+
+std::string_view ValueTypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kInt: return "integer";
+    case ValueType::kDouble: return "float";
+    case ValueType::kBool: return "boolean";
+    case ValueType::kString: break;
+  }
+  return "string";
+}
+
+size_t SpanBatch::span_count() const {
+  size_t n = 0;
+  for (const SpanRow& r : rows) n += r.row_kind == RowKind::kSpan;
+  return n;
+}
+
+Span ToSpan(const SpanBatch& batch, size_t index) {
+  const SpanRow& r = batch.rows[index];
+  Span s;
+  s.row_kind = r.row_kind;
+  s.trace_id = r.trace_id;
+  s.span_id = r.span_id;
+  s.parent_span_id = r.parent_span_id;
+  s.start_ns = r.start_ns;
+  s.end_ns = r.end_ns;
+  s.name = std::string(r.name);
+  s.service_name = std::string(r.service_name);
+  s.kind = r.kind;
+  s.status_code = r.status_code;
+  s.status_message = std::string(r.status_message);
+  s.trace_state = std::string(r.trace_state);
+  s.flags = r.flags;
+  s.scope_name = std::string(r.scope_name);
+  s.scope_version = std::string(r.scope_version);
+  s.parent_name = std::string(r.parent_name);
+  s.link_trace_id = r.link_trace_id;
+  s.link_span_id = r.link_span_id;
+  AppendAttrs(batch, r.resource_attrs, &s.attributes);
+  AppendAttrs(batch, r.scope_attrs, &s.attributes);
+  AppendAttrs(batch, r.attrs, &s.attributes);
+  return s;
+}
+
+}  // namespace waggle

@@ -1,0 +1,172 @@
+// The span model every subsystem shares: a span is a wide event (Honeycomb style).
+//
+// A decoder turns a request into a SpanBatch: rows (spans, span events, links) whose string
+// fields are views into the request body or into the batch's own arena. The store copies what
+// it keeps; nothing here outlives the batch. Span (below) is the owning form returned by reads.
+//
+// Column naming follows Honeycomb's OTLP translation (see docs/ARCHITECTURE.md): fixed columns
+// `trace.trace_id`, `trace.span_id`, `trace.parent_id`, `name`, `service.name`, `span.kind`,
+// `duration_ms`, `status_code`, `status_message`, `error`, `meta.annotation_type`, and one column
+// per resource / scope / span attribute key with its type kept.
+//
+// Thread-safety: plain values; a SpanBatch is not safe for concurrent mutation.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace waggle {
+
+using TraceId = std::array<uint8_t, 16>;
+using SpanId = std::array<uint8_t, 8>;
+
+inline bool IsZero(const TraceId& id) {
+  for (uint8_t b : id) if (b) return false;
+  return true;
+}
+inline bool IsZero(const SpanId& id) {
+  for (uint8_t b : id) if (b) return false;
+  return true;
+}
+// Lowercase hex of an id ("4bf92f3577b34da6a3ce929d0e0e4736").
+std::string ToHex(const TraceId& id);
+std::string ToHex(const SpanId& id);
+// Parses exactly 32 (resp. 16) hex digits, any case. Returns false on any other input.
+bool ParseHex(std::string_view hex, TraceId* out);
+bool ParseHex(std::string_view hex, SpanId* out);
+
+// What a row is: the span itself, one of its events, or one of its links
+// (Honeycomb's `meta.annotation_type`: absent, "span_event", "link").
+enum class RowKind : uint8_t { kSpan = 0, kSpanEvent = 1, kLink = 2 };
+
+// OTLP Span.SpanKind numbering.
+enum class SpanKind : uint8_t {
+  kUnspecified = 0, kInternal = 1, kServer = 2, kClient = 3, kProducer = 4, kConsumer = 5
+};
+// OTLP Status.StatusCode numbering.
+enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
+
+std::string_view SpanKindName(SpanKind kind);        // "server", "client", ...
+std::string_view StatusCodeName(StatusCode code);    // "unset", "ok", "error"
+std::string_view RowKindName(RowKind kind);          // "span", "span_event", "link"
+
+enum class ValueType : uint8_t { kString = 1, kInt = 2, kDouble = 3, kBool = 4 };
+std::string_view ValueTypeName(ValueType type);      // "string", "integer", "float", "boolean"
+
+// An attribute value whose string (if any) is a view. Arrays and nested maps arrive
+// already flattened by the decoder: maps as dotted keys (depth ≤ 5), arrays as JSON text,
+// bytes as base64 text.
+struct AttrView {
+  std::string_view key;
+  ValueType type = ValueType::kString;
+  std::string_view str;  // kString
+  int64_t i = 0;         // kInt
+  double d = 0;          // kDouble
+  bool b = false;        // kBool
+};
+
+// Half-open range [begin, end) into SpanBatch::attrs.
+struct AttrRange {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  uint32_t size() const { return end - begin; }
+};
+
+// One row of a batch. For kSpanEvent rows: span_id is the owning span's id, parent_id is empty,
+// start_ns = end_ns = event time, name is the event name, parent_name the span's name.
+// For kLink rows: span_id is the owning span's id, start_ns = end_ns = the span's start,
+// link_trace_id/link_span_id name the linked span. The resource and scope ranges are shared
+// by all rows from the same ResourceSpans/ScopeSpans.
+struct SpanRow {
+  RowKind row_kind = RowKind::kSpan;
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};  // all zero for a root span
+  int64_t start_ns = 0;     // unix nanoseconds
+  int64_t end_ns = 0;
+  std::string_view name;
+  std::string_view service_name;  // resource attribute service.name ("unknown_service" if absent)
+  SpanKind kind = SpanKind::kUnspecified;
+  StatusCode status_code = StatusCode::kUnset;
+  std::string_view status_message;
+  std::string_view trace_state;
+  uint32_t flags = 0;
+  std::string_view scope_name;
+  std::string_view scope_version;
+  std::string_view parent_name;  // kSpanEvent only
+  TraceId link_trace_id{};       // kLink only
+  SpanId link_span_id{};         // kLink only
+  AttrRange resource_attrs;
+  AttrRange scope_attrs;
+  AttrRange attrs;               // the span's (or event's, link's) own attributes
+};
+
+// Owns storage for strings a decoder had to build (unescaped JSON, flattened keys).
+// Views into an arena stay valid until the arena is destroyed (std::deque never relocates).
+class StringArena {
+ public:
+  std::string_view Store(std::string s) {
+    strings_.push_back(std::move(s));
+    return strings_.back();
+  }
+  size_t size() const { return strings_.size(); }
+
+ private:
+  std::deque<std::string> strings_;
+};
+
+// The decoded form of one request. Views point into the caller's request body (which must
+// outlive the batch) or into `arena`.
+struct SpanBatch {
+  std::vector<SpanRow> rows;
+  std::vector<AttrView> attrs;
+  StringArena arena;
+
+  size_t span_count() const;  // rows of kind kSpan
+};
+
+// Owning attribute.
+struct Attribute {
+  std::string key;
+  ValueType type = ValueType::kString;
+  std::string str;
+  int64_t i = 0;
+  double d = 0;
+  bool b = false;
+};
+
+// Owning row, as the store returns it. Attributes are resource, scope and own attributes
+// merged into one list (own attributes win on key collisions).
+struct Span {
+  RowKind row_kind = RowKind::kSpan;
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::string name;
+  std::string service_name;
+  SpanKind kind = SpanKind::kUnspecified;
+  StatusCode status_code = StatusCode::kUnset;
+  std::string status_message;
+  std::string trace_state;
+  uint32_t flags = 0;
+  std::string scope_name;
+  std::string scope_version;
+  std::string parent_name;
+  TraceId link_trace_id{};
+  SpanId link_span_id{};
+  std::vector<Attribute> attributes;
+
+  double duration_ms() const { return end_ns > start_ns ? (end_ns - start_ns) / 1e6 : 0.0; }
+  bool is_error() const { return status_code == StatusCode::kError; }
+};
+
+// Copies row `index` of `batch` into an owning Span.
+Span ToSpan(const SpanBatch& batch, size_t index);
+
+}  // namespace waggle

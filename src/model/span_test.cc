@@ -1,0 +1,46 @@
+#include "model/span.h"
+
+#include <gtest/gtest.h>
+
+namespace waggle {
+namespace {
+
+TEST(SpanModel, HexRoundTrip) {
+  TraceId t;
+  ASSERT_TRUE(ParseHex("4BF92F3577B34DA6a3ce929d0e0e4736", &t));
+  EXPECT_EQ(ToHex(t), "4bf92f3577b34da6a3ce929d0e0e4736");
+  SpanId s;
+  ASSERT_TRUE(ParseHex("00f067aa0ba902b7", &s));
+  EXPECT_EQ(ToHex(s), "00f067aa0ba902b7");
+  EXPECT_FALSE(ParseHex("00f067aa0ba902b", &s));
+  EXPECT_FALSE(ParseHex("00f067aa0ba902bz", &s));
+  EXPECT_FALSE(ParseHex("4bf92f3577b34da6a3ce929d0e0e47", &t));
+}
+
+TEST(SpanModel, ToSpanMergesAttributeLevels) {
+  SpanBatch b;
+  AttrView service;
+  service.key = "service.name";
+  service.str = "api";
+  AttrView k1;
+  k1.key = "k";
+  k1.type = ValueType::kInt;
+  k1.i = 1;
+  AttrView k2 = k1;
+  k2.i = 2;
+  b.attrs = {service, k1, k2};
+  SpanRow r;
+  r.name = "GET /";
+  r.resource_attrs = {0, 2};
+  r.attrs = {2, 3};
+  b.rows.push_back(r);
+  Span s = ToSpan(b, 0);
+  ASSERT_EQ(s.attributes.size(), 2u);
+  EXPECT_EQ(s.attributes[1].key, "k");
+  EXPECT_EQ(s.attributes[1].i, 2);  // own attribute wins
+  EXPECT_EQ(s.name, "GET /");
+  EXPECT_EQ(b.span_count(), 1u);
+}
+
+}  // namespace
+}  // namespace waggle
