@@ -23,7 +23,9 @@ inline Status OkStatus() { return absl::OkStatus(); }
 // Returns `s` with "context: " prepended to its message, keeping its code.
 inline Status Annotate(const Status& s, std::string_view context) {
   if (s.ok()) return s;
-  return Status(s.code(), absl::StrCat(context, ": ", s.message()));
+  // absl::string_view is not std::string_view in Debian's abseil build; convert explicitly.
+  return Status(s.code(),
+                absl::StrCat(absl::string_view(context.data(), context.size()), ": ", s.message()));
 }
 
 }  // namespace waggle

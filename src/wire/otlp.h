@@ -11,7 +11,10 @@
 // "unknown_service".
 //
 // Errors: InvalidArgument with a message naming the problem and where it is
-// ("resource_spans[0].scope_spans[1].spans[3]: trace_id must be 16 bytes, got 15").
+// ("resource_spans[0].scope_spans[1].spans[3]: trace_id must be 16 bytes, got 15"; the JSON
+// decoder uses the JSON names, "resourceSpans[0].scopeSpans[1].spans[3]: traceId ...");
+// a row with more than max_attrs_per_row attributes (after flattening) is InvalidArgument too.
+// ResourceExhausted when the decoded batch would exceed DecodeLimits::max_decoded_bytes.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -28,6 +31,10 @@ struct DecodeLimits {
   size_t max_attrs_per_row = 2000;
   size_t max_string_bytes = 64 * 1024;  // longer string values are truncated, not rejected
   int max_nesting = 32;                 // protobuf/JSON nesting guard
+  // Cap on the memory the decoded batch may take (rows, attribute views, arena copies). A
+  // tiny body can expand a lot (an empty span event becomes a whole row); beyond this cap
+  // decoding fails with ResourceExhausted.
+  size_t max_decoded_bytes = 256 * 1024 * 1024;
 };
 
 StatusOr<SpanBatch> DecodeOtlpTracesProtobuf(std::string_view body,

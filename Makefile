@@ -1,0 +1,23 @@
+# The README's two commands: `make demo` and `make test`.
+.PHONY: demo test build deps bench clean
+
+deps:
+	@tools/install_deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@ninja -C build
+
+# Builds Release and starts waggle on its embedded store with a demo workload.
+demo: build
+	@build/src/server/waggle demo --data-dir ./waggle-data
+
+# Installs what the tests need, builds, and runs every test (unit, end-to-end, ASan+UBSan, fuzz).
+test:
+	@tools/check.sh
+
+bench: build
+	@bash bench/run_ingest.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,176 @@
+#include "api/api_handlers.h"
+
+#include <charconv>
+#include <chrono>
+
+#include "api/json_writer.h"
+#include "api/trace_json.h"
+
+namespace waggle {
+namespace {
+
+constexpr std::string_view kTracesPrefix = "/api/v1/traces";
+
+HttpResponse JsonErr(int status, std::string_view message) {
+  return HttpResponse::Json(status, JsonError(message));
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+ApiHandlers::ApiHandlers(Store* store, const ApiKeys* keys, Metrics* metrics, ApiOptions options)
+    : store_(store),
+      keys_(keys),
+      metrics_(metrics),
+      options_(std::move(options)),
+      get_trace_seconds_(metrics->GetHistogram("waggle_query_seconds",
+                                               "Latency of API reads against the store.",
+                                               LatencyBucketsSeconds(), {{"op", "get_trace"}})),
+      recent_traces_seconds_(metrics->GetHistogram(
+          "waggle_query_seconds", "Latency of API reads against the store.",
+          LatencyBucketsSeconds(), {{"op", "recent_traces"}})),
+      auth_failures_(metrics->GetCounter("waggle_api_requests_rejected_total",
+                                         "API requests rejected, by reason.",
+                                         {{"reason", "auth"}})) {}
+
+std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
+  std::string_view path = request.path;
+  bool is_api = path == kTracesPrefix || StartsWith(path, "/api/") || StartsWith(path, "/1/");
+  bool is_ops = path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (!is_api && !is_ops) return std::nullopt;
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse r = JsonErr(405, "method " + request.method + " not allowed on " +
+                                      request.path + "; use GET");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (path == "/healthz") return HttpResponse::Text(200, "ok\n");
+  if (path == "/readyz") {
+    return ready_.load(std::memory_order_acquire) ? HttpResponse::Text(200, "ready\n")
+                                                  : HttpResponse::Text(503, "not ready\n");
+  }
+  if (path == "/metrics") return RenderMetrics();
+
+  if (Status auth = keys_->Check(request); !auth.ok()) {
+    auth_failures_->Inc();
+    return JsonErr(401, std::string(auth.message()));
+  }
+  if (path == "/1/auth") return Auth(request);
+  if (path == kTracesPrefix || path == "/api/v1/traces/") return ListTraces(request);
+  if (StartsWith(path, "/api/v1/traces/")) {
+    std::string_view id = path.substr(kTracesPrefix.size() + 1);
+    return GetTrace(id);
+  }
+  return JsonErr(404, "no such endpoint: " + request.path);
+}
+
+HttpResponse ApiHandlers::GetTrace(std::string_view id_text) {
+  TraceId id{};
+  if (!ParseTraceIdParam(id_text, &id)) {
+    std::string shown(id_text.substr(0, 80));
+    return JsonErr(400, "invalid trace id '" + shown +
+                            "': expected 32 hex digits or an X-Ray id like "
+                            "1-5759e988-bd862e3fe1be46a994272793");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<std::vector<Span>> rows = store_->GetTrace(id);
+  get_trace_seconds_->Observe(SecondsSince(t0));
+  if (!rows.ok()) {
+    return JsonErr(500, "reading trace failed: " + std::string(rows.status().message()));
+  }
+  bool any_span = false;
+  for (const Span& s : *rows) any_span |= s.row_kind == RowKind::kSpan;
+  if (!any_span) return JsonErr(404, "trace " + ToHex(id) + " not found");
+  return HttpResponse::Json(200, TraceTreeJson(id, *rows));
+}
+
+HttpResponse ApiHandlers::ListTraces(const HttpRequest& request) {
+  RecentTracesRequest req;
+  std::string limit = request.QueryParam("limit");
+  if (!limit.empty()) {
+    size_t n = 0;
+    auto res = std::from_chars(limit.data(), limit.data() + limit.size(), n);
+    if (res.ec != std::errc() || res.ptr != limit.data() + limit.size() || n < 1 || n > 1000) {
+      return JsonErr(400, "invalid limit '" + limit.substr(0, 40) +
+                              "': expected an integer from 1 to 1000");
+    }
+    req.limit = n;
+  }
+  req.service = request.QueryParam("service");
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<std::vector<TraceSummary>> traces = store_->RecentTraces(req);
+  recent_traces_seconds_->Observe(SecondsSince(t0));
+  if (!traces.ok()) {
+    return JsonErr(500, "listing traces failed: " + std::string(traces.status().message()));
+  }
+  return HttpResponse::Json(200, TraceSummariesJson(*traces));
+}
+
+HttpResponse ApiHandlers::Auth(const HttpRequest&) const {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("api_key_access").BeginObject();
+  for (const char* k : {"events", "markers", "triggers", "boards", "queries", "columns",
+                        "create_datasets", "slos", "recipients"}) {
+    w.Key(k).Bool(true);
+  }
+  w.EndObject();
+  w.Key("environment").BeginObject();
+  w.Key("name").String(options_.environment).Key("slug").String(options_.environment);
+  w.EndObject();
+  w.Key("team").BeginObject();
+  w.Key("name").String("waggle").Key("slug").String("waggle");
+  w.EndObject();
+  w.EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+void ApiHandlers::UpdateStoreGauges() {
+  StoreStats s = store_->Stats();
+  Metrics& m = *metrics_;
+  m.GetCounter("waggle_store_rows_appended_total", "Rows appended to the store since start.")
+      ->SetTo(s.rows_appended);
+  m.GetGauge("waggle_store_head_rows", "Rows in the in-memory head.")->Set(s.head_rows);
+  m.GetGauge("waggle_store_segments", "Columnar segment files.")->Set(s.segments);
+  m.GetGauge("waggle_store_segment_rows", "Rows in segment files.")->Set(s.segment_rows);
+  m.GetGauge("waggle_store_segment_bytes", "Bytes of segment files on disk.")
+      ->Set(s.segment_bytes);
+  m.GetGauge("waggle_store_disk_bytes", "Bytes on disk: segments plus WAL.")
+      ->Set(static_cast<double>(s.segment_bytes + s.wal_disk_bytes));
+  m.GetCounter("waggle_wal_bytes_written_total", "Bytes written to the WAL since start.")
+      ->SetTo(s.wal_bytes_written);
+  m.GetGauge("waggle_wal_disk_bytes", "Bytes of WAL files on disk.")->Set(s.wal_disk_bytes);
+  m.GetCounter("waggle_wal_fsyncs_total", "WAL fsync calls since start.")->SetTo(s.wal_syncs);
+  m.GetGauge("waggle_wal_fsync_last_seconds", "Duration of the most recent WAL fsync.")
+      ->Set(s.wal_last_sync_nanos / 1e9);
+  m.GetGauge("waggle_wal_fsync_mean_seconds", "Mean WAL fsync duration since start.")
+      ->Set(s.wal_syncs ? s.wal_sync_nanos_total / 1e9 / s.wal_syncs : 0.0);
+  m.GetGauge("waggle_wal_fsync_seconds_total", "Total time spent in WAL fsync since start.")
+      ->Set(s.wal_sync_nanos_total / 1e9);
+  m.GetCounter("waggle_store_flushes_total", "Head flushes to segments.")->SetTo(s.flushes);
+  m.GetCounter("waggle_store_compactions_total", "Segment compactions.")->SetTo(s.compactions);
+  m.GetCounter("waggle_store_segments_dropped_total", "Segments dropped by retention.")
+      ->SetTo(s.segments_dropped_by_retention);
+  m.GetCounter("waggle_store_segments_quarantined_total", "Corrupt segments quarantined.")
+      ->SetTo(s.segments_quarantined);
+  m.GetCounter("waggle_wal_replayed_records_total", "WAL records replayed at start.")
+      ->SetTo(s.replayed_records);
+}
+
+HttpResponse ApiHandlers::RenderMetrics() {
+  UpdateStoreGauges();
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_->Render();
+  return r;
+}
+
+}  // namespace waggle

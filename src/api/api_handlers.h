@@ -1,0 +1,63 @@
+// ApiHandlers: waggle's own HTTP API, Honeycomb's `/1/auth`, and the operations endpoints.
+//
+//   GET /api/v1/traces/{trace_id}        one trace as a span tree (api/trace_json.h); the id is
+//                                        32 hex, X-Ray "1-8hex-24hex" or 16 hex; 400 bad id,
+//                                        404 unknown trace
+//   GET /api/v1/traces?limit=&service=   recent trace summaries, newest first (limit 1..1000)
+//   GET /1/auth                          Honeycomb's key-introspection shape; 401 on a bad key
+//   GET /healthz                         always 200 "ok"
+//   GET /readyz                          200 once SetReady(true), else 503
+//   GET /metrics                         Prometheus text, including the store's statistics
+//
+// Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
+// metrics are not. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
+// not own, so the caller can route them elsewhere.
+//
+// Thread-safety: Handle() may be called from many threads at once. Store, ApiKeys and
+// Metrics must outlive the handlers.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "auth/api_keys.h"
+#include "common/metrics.h"
+#include "net/http_server.h"
+#include "store/store.h"
+
+namespace waggle {
+
+struct ApiOptions {
+  std::string version = "dev";
+  std::string environment = "local";  // reported by /1/auth as environment and team
+};
+
+class ApiHandlers {
+ public:
+  // `store`, `keys` and `metrics` are not owned and must be non-null.
+  ApiHandlers(Store* store, const ApiKeys* keys, Metrics* metrics, ApiOptions options = {});
+
+  std::optional<HttpResponse> Handle(const HttpRequest& request);
+
+  // Marks the server ready (store open and listeners bound) or not ready (shutting down).
+  void SetReady(bool ready) { ready_.store(ready, std::memory_order_release); }
+
+ private:
+  HttpResponse GetTrace(std::string_view id_text);
+  HttpResponse ListTraces(const HttpRequest& request);
+  HttpResponse Auth(const HttpRequest& request) const;
+  HttpResponse RenderMetrics();
+  void UpdateStoreGauges();
+
+  Store* const store_;
+  const ApiKeys* const keys_;
+  Metrics* const metrics_;
+  const ApiOptions options_;
+  std::atomic<bool> ready_{false};
+  Histogram* const get_trace_seconds_;
+  Histogram* const recent_traces_seconds_;
+  Counter* const auth_failures_;
+};
+
+}  // namespace waggle

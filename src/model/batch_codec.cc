@@ -1,0 +1,346 @@
+// SpanBatch binary encoding, version 1 (docs/formats/wal.md, "Batch payload").
+//
+//   batch  := version u8 (=1) | varint attr_count | attr* | varint row_count | row*
+//   attr   := str key | type u8 (1..4) | value
+//             value: string → str; int → zigzag varint; double → 8 bytes LE; bool → u8 0/1
+//   row    := head u8 | kinds u8 | trace_id [16, absent when head bit 2] | span_id [8]
+//             | parent_span_id [8, absent when head bit 3] | start_ns fixed64 LE
+//             | zigzag varint (end_ns - start_ns) | ref name | ref service_name
+//             | ref status_message | ref trace_state | varint flags | ref scope_name
+//             | ref scope_version | ref parent_name | [link_trace_id 16 | link_span_id 8, kLink]
+//             | 3 × (varint begin | varint count): resource, scope, own attribute ranges
+//   head   := bits 0-1 row kind, bit 2 trace id equal to the previous row's,
+//             bit 3 parent span id all zero; other bits must be 0
+//   kinds  := bits 0-2 span kind (0..5), bits 3-4 status code (0..2); other bits must be 0
+//   str    := varint length | bytes
+//   ref    := varint 0 (same bytes as this field in the previous row) | varint length+1 | bytes
+#include "model/batch_codec.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace waggle {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+constexpr uint8_t kHeadKindMask = 0x03;
+constexpr uint8_t kHeadSameTrace = 0x04;
+constexpr uint8_t kHeadRootSpan = 0x08;
+constexpr size_t kMinAttrBytes = 3;  // empty key, type, one-byte value
+// head, kinds, span id, start, duration, 7 refs, flags, 6 range varints.
+constexpr size_t kMinRowBytes = 2 + 8 + 8 + 1 + 7 + 1 + 6;
+
+void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
+}
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+void PutFixed64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  out->append(buf, 8);
+}
+void PutStr(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+void PutRef(std::string* out, std::string_view s, std::string_view prev) {
+  if (s == prev) {
+    out->push_back(0);
+  } else {
+    PutVarint(out, uint64_t{s.size()} + 1);
+    out->append(s);
+  }
+}
+template <size_t N>
+void PutId(std::string* out, const std::array<uint8_t, N>& id) {
+  out->append(reinterpret_cast<const char*>(id.data()), N);
+}
+void PutRange(std::string* out, AttrRange r) {
+  PutVarint(out, r.begin);
+  PutVarint(out, r.end >= r.begin ? r.end - r.begin : 0);
+}
+
+// Bounds-checked cursor over untrusted bytes. Every getter fails instead of reading past end.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  size_t remaining() const { return in_.size() - pos_; }
+  size_t pos() const { return pos_; }
+
+  Status Truncated(std::string_view what) const {
+    return absl::DataLossError(absl::StrCat("span batch truncated at byte ", pos_, " reading ",
+                                            absl::string_view(what.data(), what.size())));
+  }
+  Status Invalid(std::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "span batch invalid at byte ", pos_, ": ", absl::string_view(what.data(), what.size())));
+  }
+
+  Status Byte(uint8_t* v, std::string_view what) {
+    if (remaining() < 1) return Truncated(what);
+    *v = static_cast<uint8_t>(in_[pos_++]);
+    return OkStatus();
+  }
+  Status Varint(uint64_t* v, std::string_view what) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (remaining() < 1) return Truncated(what);
+      uint8_t b = static_cast<uint8_t>(in_[pos_++]);
+      if (shift == 63 && b > 1) return Invalid("varint overflows 64 bits");
+      result |= uint64_t{b & 0x7fu} << shift;
+      if (b < 0x80) {
+        *v = result;
+        return OkStatus();
+      }
+    }
+    return Invalid("varint longer than 10 bytes");
+  }
+  Status Varint32(uint32_t* v, std::string_view what) {
+    uint64_t x = 0;
+    RETURN_IF_ERROR(Varint(&x, what));
+    if (x > UINT32_MAX) return Invalid("value exceeds 32 bits");
+    *v = static_cast<uint32_t>(x);
+    return OkStatus();
+  }
+  Status Fixed64(uint64_t* v, std::string_view what) {
+    if (remaining() < 8) return Truncated(what);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; ++i) x |= uint64_t{static_cast<uint8_t>(in_[pos_ + i])} << (8 * i);
+    pos_ += 8;
+    *v = x;
+    return OkStatus();
+  }
+  Status Bytes(size_t n, std::string_view* out, std::string_view what) {
+    if (remaining() < n) return Truncated(what);
+    *out = in_.substr(pos_, n);
+    pos_ += n;
+    return OkStatus();
+  }
+  Status Str(std::string_view* out, std::string_view what) {
+    uint64_t n = 0;
+    RETURN_IF_ERROR(Varint(&n, what));
+    if (n > remaining()) return Truncated(what);
+    return Bytes(static_cast<size_t>(n), out, what);
+  }
+  // A back-reference string: 0 keeps *inout (the previous row's value).
+  Status Ref(std::string_view* inout, std::string_view what) {
+    uint64_t n = 0;
+    RETURN_IF_ERROR(Varint(&n, what));
+    if (n == 0) return OkStatus();
+    if (n - 1 > remaining()) return Truncated(what);
+    return Bytes(static_cast<size_t>(n - 1), inout, what);
+  }
+  template <size_t N>
+  Status Id(std::array<uint8_t, N>* id, std::string_view what) {
+    std::string_view b;
+    RETURN_IF_ERROR(Bytes(N, &b, what));
+    std::memcpy(id->data(), b.data(), N);
+    return OkStatus();
+  }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+Status DecodeAttr(Reader* r, AttrView* a) {
+  RETURN_IF_ERROR(r->Str(&a->key, "attribute key"));
+  uint8_t type = 0;
+  RETURN_IF_ERROR(r->Byte(&type, "attribute type"));
+  switch (type) {
+    case static_cast<uint8_t>(ValueType::kString):
+      a->type = ValueType::kString;
+      return r->Str(&a->str, "string attribute");
+    case static_cast<uint8_t>(ValueType::kInt): {
+      a->type = ValueType::kInt;
+      uint64_t v = 0;
+      RETURN_IF_ERROR(r->Varint(&v, "int attribute"));
+      a->i = UnZigZag(v);
+      return OkStatus();
+    }
+    case static_cast<uint8_t>(ValueType::kDouble): {
+      a->type = ValueType::kDouble;
+      uint64_t bits = 0;
+      RETURN_IF_ERROR(r->Fixed64(&bits, "double attribute"));
+      std::memcpy(&a->d, &bits, sizeof(bits));
+      return OkStatus();
+    }
+    case static_cast<uint8_t>(ValueType::kBool): {
+      a->type = ValueType::kBool;
+      uint8_t b = 0;
+      RETURN_IF_ERROR(r->Byte(&b, "bool attribute"));
+      if (b > 1) return r->Invalid("bool attribute not 0 or 1");
+      a->b = b == 1;
+      return OkStatus();
+    }
+    default:
+      return r->Invalid(absl::StrCat("unknown attribute type ", type));
+  }
+}
+
+Status DecodeRange(Reader* r, size_t attr_count, AttrRange* range) {
+  uint32_t begin = 0, count = 0;
+  RETURN_IF_ERROR(r->Varint32(&begin, "attribute range"));
+  RETURN_IF_ERROR(r->Varint32(&count, "attribute range"));
+  if (uint64_t{begin} + count > attr_count) return r->Invalid("attribute range out of bounds");
+  range->begin = begin;
+  range->end = begin + count;
+  return OkStatus();
+}
+
+// Decodes one row; `prev` is the previous row (or a default row) for back-references.
+Status DecodeRow(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row) {
+  uint8_t head = 0, kinds = 0;
+  RETURN_IF_ERROR(r->Byte(&head, "row header"));
+  if (head & ~(kHeadKindMask | kHeadSameTrace | kHeadRootSpan)) return r->Invalid("row header");
+  if ((head & kHeadKindMask) > static_cast<uint8_t>(RowKind::kLink)) {
+    return r->Invalid("unknown row kind");
+  }
+  row->row_kind = static_cast<RowKind>(head & kHeadKindMask);
+  RETURN_IF_ERROR(r->Byte(&kinds, "span kind"));
+  const uint8_t kind = kinds & 0x07, status = (kinds >> 3) & 0x03;
+  if ((kinds & 0xe0) || kind > static_cast<uint8_t>(SpanKind::kConsumer) ||
+      status > static_cast<uint8_t>(StatusCode::kError)) {
+    return r->Invalid("span kind or status code out of range");
+  }
+  row->kind = static_cast<SpanKind>(kind);
+  row->status_code = static_cast<StatusCode>(status);
+  if (head & kHeadSameTrace) {
+    row->trace_id = prev.trace_id;
+  } else {
+    RETURN_IF_ERROR(r->Id(&row->trace_id, "trace id"));
+  }
+  RETURN_IF_ERROR(r->Id(&row->span_id, "span id"));
+  if (!(head & kHeadRootSpan)) RETURN_IF_ERROR(r->Id(&row->parent_span_id, "parent span id"));
+  uint64_t start = 0, duration = 0;
+  RETURN_IF_ERROR(r->Fixed64(&start, "start time"));
+  RETURN_IF_ERROR(r->Varint(&duration, "duration"));
+  row->start_ns = static_cast<int64_t>(start);
+  row->end_ns = static_cast<int64_t>(start + static_cast<uint64_t>(UnZigZag(duration)));
+  row->name = prev.name;
+  row->service_name = prev.service_name;
+  row->status_message = prev.status_message;
+  row->trace_state = prev.trace_state;
+  row->scope_name = prev.scope_name;
+  row->scope_version = prev.scope_version;
+  row->parent_name = prev.parent_name;
+  RETURN_IF_ERROR(r->Ref(&row->name, "name"));
+  RETURN_IF_ERROR(r->Ref(&row->service_name, "service name"));
+  RETURN_IF_ERROR(r->Ref(&row->status_message, "status message"));
+  RETURN_IF_ERROR(r->Ref(&row->trace_state, "trace state"));
+  RETURN_IF_ERROR(r->Varint32(&row->flags, "flags"));
+  RETURN_IF_ERROR(r->Ref(&row->scope_name, "scope name"));
+  RETURN_IF_ERROR(r->Ref(&row->scope_version, "scope version"));
+  RETURN_IF_ERROR(r->Ref(&row->parent_name, "parent name"));
+  if (row->row_kind == RowKind::kLink) {
+    RETURN_IF_ERROR(r->Id(&row->link_trace_id, "link trace id"));
+    RETURN_IF_ERROR(r->Id(&row->link_span_id, "link span id"));
+  }
+  RETURN_IF_ERROR(DecodeRange(r, attr_count, &row->resource_attrs));
+  RETURN_IF_ERROR(DecodeRange(r, attr_count, &row->scope_attrs));
+  return DecodeRange(r, attr_count, &row->attrs);
+}
+
+}  // namespace
+
+void EncodeBatch(const SpanBatch& batch, std::string* out) {
+  out->push_back(static_cast<char>(kVersion));
+  PutVarint(out, batch.attrs.size());
+  for (const AttrView& a : batch.attrs) {
+    PutStr(out, a.key);
+    out->push_back(static_cast<char>(a.type));
+    switch (a.type) {
+      case ValueType::kString: PutStr(out, a.str); break;
+      case ValueType::kInt: PutVarint(out, ZigZag(a.i)); break;
+      case ValueType::kDouble: {
+        uint64_t bits = 0;
+        std::memcpy(&bits, &a.d, sizeof(bits));
+        PutFixed64(out, bits);
+        break;
+      }
+      case ValueType::kBool: out->push_back(a.b ? 1 : 0); break;
+    }
+  }
+  PutVarint(out, batch.rows.size());
+  const SpanRow empty;
+  const SpanRow* prev = &empty;
+  for (const SpanRow& row : batch.rows) {
+    const bool same_trace = row.trace_id == prev->trace_id;
+    const bool root = IsZero(row.parent_span_id);
+    out->push_back(static_cast<char>((static_cast<uint8_t>(row.row_kind) & kHeadKindMask) |
+                                     (same_trace ? kHeadSameTrace : 0) |
+                                     (root ? kHeadRootSpan : 0)));
+    out->push_back(static_cast<char>((static_cast<uint8_t>(row.kind) & 0x07) |
+                                     (static_cast<uint8_t>(row.status_code) & 0x03) << 3));
+    if (!same_trace) PutId(out, row.trace_id);
+    PutId(out, row.span_id);
+    if (!root) PutId(out, row.parent_span_id);
+    PutFixed64(out, static_cast<uint64_t>(row.start_ns));
+    PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.end_ns) -
+                                               static_cast<uint64_t>(row.start_ns))));
+    PutRef(out, row.name, prev->name);
+    PutRef(out, row.service_name, prev->service_name);
+    PutRef(out, row.status_message, prev->status_message);
+    PutRef(out, row.trace_state, prev->trace_state);
+    PutVarint(out, row.flags);
+    PutRef(out, row.scope_name, prev->scope_name);
+    PutRef(out, row.scope_version, prev->scope_version);
+    PutRef(out, row.parent_name, prev->parent_name);
+    if (row.row_kind == RowKind::kLink) {
+      PutId(out, row.link_trace_id);
+      PutId(out, row.link_span_id);
+    }
+    PutRange(out, row.resource_attrs);
+    PutRange(out, row.scope_attrs);
+    PutRange(out, row.attrs);
+    prev = &row;
+  }
+}
+
+StatusOr<SpanBatch> DecodeBatch(std::string_view bytes) {
+  Reader r(bytes);
+  uint8_t version = 0;
+  RETURN_IF_ERROR(r.Byte(&version, "version"));
+  if (version != kVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported span batch version ", version, " (expected ", kVersion, ")"));
+  }
+  SpanBatch batch;
+  uint64_t attr_count = 0;
+  RETURN_IF_ERROR(r.Varint(&attr_count, "attribute count"));
+  if (attr_count > r.remaining() / kMinAttrBytes) {
+    return r.Invalid(absl::StrCat("attribute count ", attr_count, " exceeds the remaining bytes"));
+  }
+  batch.attrs.resize(static_cast<size_t>(attr_count));
+  for (AttrView& a : batch.attrs) RETURN_IF_ERROR(DecodeAttr(&r, &a));
+  uint64_t row_count = 0;
+  RETURN_IF_ERROR(r.Varint(&row_count, "row count"));
+  if (row_count > r.remaining() / kMinRowBytes) {
+    return r.Invalid(absl::StrCat("row count ", row_count, " exceeds the remaining bytes"));
+  }
+  batch.rows.resize(static_cast<size_t>(row_count));
+  const SpanRow empty;
+  const SpanRow* prev = &empty;
+  for (SpanRow& row : batch.rows) {
+    RETURN_IF_ERROR(DecodeRow(&r, batch.attrs.size(), *prev, &row));
+    prev = &row;
+  }
+  if (r.remaining() != 0) {
+    return r.Invalid(absl::StrCat(r.remaining(), " trailing bytes after the last row"));
+  }
+  return batch;
+}
+
+}  // namespace waggle

@@ -1,0 +1,76 @@
+// Value encodings for one column block of a segment (docs/formats/segment.md, "Blocks").
+//
+// Each Encode* function appends a self-describing encoding (one encoding byte, then the body)
+// chosen by what is smallest for the given values; the matching Decode* reads exactly `n`
+// values back. Decoders take untrusted bytes: malformed input yields false, never a crash,
+// an out-of-bounds read or an allocation larger than O(n + input size).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "store/internal/coding.h"
+
+namespace waggle::store_internal {
+
+// Upper bound on rows per block accepted by decoders (writers use kBlockRows).
+inline constexpr size_t kMaxBlockRows = 1 << 20;
+
+enum class IntEncoding : uint8_t {
+  kConst = 0,    // zigzag varint value
+  kPlain = 1,    // zigzag varints
+  kDelta = 2,    // varint gcd, zigzag first, zigzag (delta / gcd) varints
+  kBitPack = 3,  // zigzag min, u8 width, (value - min) bit-packed LSB first
+  kRle = 4,      // varint runs, then (zigzag value, varint length) per run
+};
+enum class DoubleEncoding : uint8_t { kConst = 0, kPlain = 1 };  // IEEE-754 bits, LE
+enum class StringEncoding : uint8_t {
+  kPlain = 0,  // varint length + bytes per value
+  kDict = 1,   // varint dict size, length-prefixed entries, then codes as an int encoding
+};
+
+void EncodeInts(std::span<const int64_t> values, std::string* out);
+bool DecodeInts(ByteReader* in, size_t n, std::vector<int64_t>* out);  // appends n values
+
+void EncodeDoubles(std::span<const double> values, std::string* out);
+bool DecodeDoubles(ByteReader* in, size_t n, std::vector<double>* out);  // appends n values
+
+void EncodeStrings(std::span<const std::string_view> values, std::string* out);
+
+// Strings decoded from a block. Views point into the bytes that were decoded.
+struct DecodedStrings {
+  bool dict_encoded = false;
+  std::vector<std::string_view> dict;   // dict_encoded only
+  std::vector<uint32_t> codes;          // dict_encoded only; one per value
+  std::vector<std::string_view> values;
+};
+bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out);
+
+// Bit-packing of unsigned values of `width` bits (0..64), LSB first.
+void PackBits(std::span<const uint64_t> values, int width, std::string* out);
+bool UnpackBits(ByteReader* in, size_t n, int width, std::vector<uint64_t>* out);
+int BitWidth(uint64_t max_value);
+
+// Validity of n rows: u8 kind (0 all valid, 1 all null, 2 bitmap), then ceil(n/8) bytes for a
+// bitmap. `valid` has one byte (0/1) per row.
+void EncodeValidity(std::span<const uint8_t> valid, std::string* out);
+// Sets *valid to n bytes (or leaves it empty when all rows are valid) and *non_null.
+bool DecodeValidity(ByteReader* in, size_t n, std::vector<uint8_t>* valid, size_t* non_null);
+
+enum class Compression : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
+
+// Appends [u8 compression][varint raw length][payload] to *out, using `preferred` only when it
+// makes the block at least ~3% smaller.
+void CompressBlock(std::string_view raw, Compression preferred, int zstd_level, std::string* out);
+// Inverse of CompressBlock. *raw points into `stored` or into *scratch. Rejects raw lengths
+// above max_raw_bytes.
+Status DecompressBlock(std::string_view stored, size_t max_raw_bytes, std::string* scratch,
+                       std::string_view* raw);
+
+}  // namespace waggle::store_internal

@@ -1,0 +1,230 @@
+#include "store/internal/column_codec.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace waggle::store_internal {
+namespace {
+
+std::vector<int64_t> RoundTripInts(const std::vector<int64_t>& v, IntEncoding* enc = nullptr) {
+  std::string buf;
+  EncodeInts(v, &buf);
+  if (enc) *enc = static_cast<IntEncoding>(buf[0]);
+  ByteReader in(buf);
+  std::vector<int64_t> out;
+  EXPECT_TRUE(DecodeInts(&in, v.size(), &out));
+  EXPECT_TRUE(in.empty());
+  return out;
+}
+
+TEST(ColumnCodec, VarintAndZigZagExtremes) {
+  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1}, INT64_MAX, INT64_MIN}) {
+    EXPECT_EQ(UnZigZag(ZigZag(v)), v);
+    std::string buf;
+    PutZigZag(&buf, v);
+    ByteReader in(buf);
+    int64_t back;
+    ASSERT_TRUE(in.ReadZigZag(&back));
+    EXPECT_EQ(back, v);
+  }
+  const std::string overlong_bytes(11, '\xff');
+  ByteReader overlong(overlong_bytes);
+  uint64_t x;
+  EXPECT_FALSE(overlong.ReadVarint(&x));
+}
+
+TEST(ColumnCodec, IntsChooseEachEncodingAndRoundTrip) {
+  IntEncoding enc;
+  std::vector<int64_t> constant(1000, 42);
+  EXPECT_EQ(RoundTripInts(constant, &enc), constant);
+  EXPECT_EQ(enc, IntEncoding::kConst);
+
+  std::vector<int64_t> times;
+  for (int i = 0; i < 1000; ++i) times.push_back(1'700'000'000'000'000'000 + i * 1000 + (i % 7) * 3000);
+  EXPECT_EQ(RoundTripInts(times, &enc), times);
+  EXPECT_EQ(enc, IntEncoding::kDelta);
+
+  std::mt19937_64 rng(7);
+  std::vector<int64_t> small;
+  for (int i = 0; i < 1000; ++i) small.push_back(static_cast<int64_t>(rng() % 5) + 100);
+  EXPECT_EQ(RoundTripInts(small, &enc), small);
+  EXPECT_EQ(enc, IntEncoding::kBitPack);
+
+  std::vector<int64_t> runs;
+  for (int i = 0; i < 1000; ++i) runs.push_back(i / 250 * 1'000'000'000);
+  EXPECT_EQ(RoundTripInts(runs, &enc), runs);
+  EXPECT_EQ(enc, IntEncoding::kRle);
+
+  std::vector<int64_t> random;
+  for (int i = 0; i < 1000; ++i) random.push_back(static_cast<int64_t>(rng() % 1000) * (i % 2 ? -1 : 1) * (i % 3 ? 1 : 1'000'000'000'000));
+  EXPECT_EQ(RoundTripInts(random), random);
+}
+
+TEST(ColumnCodec, IntsEdgeCases) {
+  EXPECT_TRUE(RoundTripInts({}).empty());
+  EXPECT_EQ(RoundTripInts({INT64_MAX}), std::vector<int64_t>{INT64_MAX});
+  std::vector<int64_t> extremes = {INT64_MIN, INT64_MAX, 0, INT64_MIN, -1, INT64_MAX};
+  EXPECT_EQ(RoundTripInts(extremes), extremes);
+  std::vector<int64_t> wide_delta = {INT64_MIN, INT64_MAX, INT64_MIN + 2, INT64_MAX - 2};
+  EXPECT_EQ(RoundTripInts(wide_delta), wide_delta);
+}
+
+TEST(ColumnCodec, BitPackAllWidths) {
+  for (int width = 0; width <= 64; ++width) {
+    std::vector<uint64_t> v;
+    uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
+    for (uint64_t i = 0; i < 37; ++i) v.push_back((i * 0x9e3779b97f4a7c15ull) & mask);
+    std::string buf;
+    PackBits(v, width, &buf);
+    EXPECT_EQ(buf.size(), (v.size() * width + 7) / 8);
+    ByteReader in(buf);
+    std::vector<uint64_t> out;
+    ASSERT_TRUE(UnpackBits(&in, v.size(), width, &out)) << width;
+    EXPECT_EQ(out, v) << width;
+  }
+}
+
+TEST(ColumnCodec, DoublesKeepBitsIncludingNanAndInf) {
+  std::vector<double> v = {0.0, -0.0, 1.5, std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN(),
+                           std::numeric_limits<double>::denorm_min(),
+                           std::numeric_limits<double>::max()};
+  std::string buf;
+  EncodeDoubles(v, &buf);
+  ByteReader in(buf);
+  std::vector<double> out;
+  ASSERT_TRUE(DecodeDoubles(&in, v.size(), &out));
+  ASSERT_EQ(out.size(), v.size());
+  for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(DoubleBits(out[i]), DoubleBits(v[i])) << i;
+
+  std::vector<double> nans(10, std::numeric_limits<double>::quiet_NaN());
+  buf.clear();
+  EncodeDoubles(nans, &buf);
+  EXPECT_EQ(buf[0], static_cast<char>(DoubleEncoding::kConst));
+  ByteReader in2(buf);
+  out.clear();
+  ASSERT_TRUE(DecodeDoubles(&in2, nans.size(), &out));
+  EXPECT_TRUE(std::isnan(out[9]));
+}
+
+TEST(ColumnCodec, StringsDictAndPlain) {
+  std::vector<std::string> storage;
+  for (int i = 0; i < 500; ++i) storage.push_back(i % 3 == 0 ? "GET /api/activities/home" : i % 3 == 1 ? "" : "postgres");
+  std::vector<std::string_view> low(storage.begin(), storage.end());
+  std::string buf;
+  EncodeStrings(low, &buf);
+  EXPECT_EQ(buf[0], static_cast<char>(StringEncoding::kDict));
+  ByteReader in(buf);
+  DecodedStrings out;
+  ASSERT_TRUE(DecodeStrings(&in, low.size(), &out));
+  EXPECT_TRUE(out.dict_encoded);
+  EXPECT_EQ(out.dict.size(), 3u);
+  EXPECT_EQ(out.values, low);
+
+  std::vector<std::string> unique;
+  unique.push_back(std::string(100000, 'x'));  // very long
+  unique.push_back("");
+  for (int i = 0; i < 300; ++i) unique.push_back("user-" + std::to_string(i * 7919));
+  std::vector<std::string_view> high(unique.begin(), unique.end());
+  buf.clear();
+  EncodeStrings(high, &buf);
+  EXPECT_EQ(buf[0], static_cast<char>(StringEncoding::kPlain));
+  ByteReader in2(buf);
+  DecodedStrings out2;
+  ASSERT_TRUE(DecodeStrings(&in2, high.size(), &out2));
+  EXPECT_EQ(out2.values, high);
+
+  buf.clear();
+  EncodeStrings({}, &buf);
+  ByteReader in3(buf);
+  DecodedStrings out3;
+  EXPECT_TRUE(DecodeStrings(&in3, 0, &out3));
+  EXPECT_TRUE(out3.values.empty());
+}
+
+TEST(ColumnCodec, ValidityKinds) {
+  for (std::vector<uint8_t> valid : {std::vector<uint8_t>{}, std::vector<uint8_t>(9, 1),
+                                     std::vector<uint8_t>(9, 0),
+                                     std::vector<uint8_t>{1, 0, 0, 1, 1, 0, 1, 0, 1, 1}}) {
+    std::string buf;
+    EncodeValidity(valid, &buf);
+    ByteReader in(buf);
+    std::vector<uint8_t> out;
+    size_t non_null = 0;
+    ASSERT_TRUE(DecodeValidity(&in, valid.size(), &out, &non_null));
+    size_t expected = 0;
+    for (uint8_t b : valid) expected += b;
+    EXPECT_EQ(non_null, expected);
+    for (size_t i = 0; i < valid.size(); ++i) EXPECT_EQ(out.empty() ? 1 : out[i], valid[i]);
+  }
+}
+
+TEST(ColumnCodec, CompressionRoundTripAndFallback) {
+  std::string compressible(100000, 'a');
+  std::mt19937_64 rng(1);
+  std::string random;
+  for (int i = 0; i < 1000; ++i) random.push_back(static_cast<char>(rng()));
+  for (Compression c : {Compression::kZstd, Compression::kLz4, Compression::kNone}) {
+    for (const std::string& raw : {compressible, random, std::string()}) {
+      std::string stored, scratch;
+      CompressBlock(raw, c, 3, &stored);
+      if (&raw == &compressible && c != Compression::kNone) {
+        EXPECT_LT(stored.size(), 2000u);
+      }
+      if (&raw == &random) {
+        EXPECT_EQ(stored[0], static_cast<char>(Compression::kNone));
+      }
+      std::string_view back;
+      ASSERT_TRUE(DecompressBlock(stored, 1 << 20, &scratch, &back).ok());
+      EXPECT_EQ(back, raw);
+    }
+  }
+  std::string stored, scratch;
+  CompressBlock(compressible, Compression::kZstd, 3, &stored);
+  std::string_view back;
+  EXPECT_FALSE(DecompressBlock(stored, 1000, &scratch, &back).ok());  // raw length cap
+  stored[stored.size() / 2] ^= 0x55;
+  stored.resize(stored.size() - 3);
+  EXPECT_FALSE(DecompressBlock(stored, 1 << 20, &scratch, &back).ok());
+}
+
+TEST(ColumnCodec, DecodersRejectGarbageWithoutCrashing) {
+  std::mt19937_64 rng(99);
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string junk;
+    size_t len = rng() % 40;
+    for (size_t i = 0; i < len; ++i) junk.push_back(static_cast<char>(rng() % 8 == 0 ? rng() % 5 : rng()));
+    size_t n = rng() % 100;
+    ByteReader a(junk);
+    std::vector<int64_t> ints;
+    (void)DecodeInts(&a, n, &ints);
+    ByteReader b(junk);
+    std::vector<double> doubles;
+    (void)DecodeDoubles(&b, n, &doubles);
+    ByteReader c(junk);
+    DecodedStrings strs;
+    (void)DecodeStrings(&c, n, &strs);
+    ByteReader d(junk);
+    std::vector<uint8_t> valid;
+    size_t nn;
+    (void)DecodeValidity(&d, n, &valid, &nn);
+    std::string scratch;
+    std::string_view raw;
+    (void)DecompressBlock(junk, 1 << 16, &scratch, &raw);
+  }
+  std::string huge_runs;
+  huge_runs.push_back(static_cast<char>(IntEncoding::kRle));
+  PutVarint(&huge_runs, 1);
+  PutZigZag(&huge_runs, 5);
+  PutVarint(&huge_runs, uint64_t{1} << 60);
+  ByteReader in(huge_runs);
+  std::vector<int64_t> out;
+  EXPECT_FALSE(DecodeInts(&in, 10, &out));
+}
+
+}  // namespace
+}  // namespace waggle::store_internal

@@ -1,0 +1,369 @@
+#include "store/internal/embedded_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <queue>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "model/batch_codec.h"
+
+namespace waggle::store_internal {
+
+EmbeddedStore::EmbeddedStore(const StoreOptions& options)
+    : options_(options),
+      env_(options.env ? options.env : DefaultEnv()),
+      wal_dir_(JoinPath(options.data_dir, "wal")),
+      segment_dir_(JoinPath(options.data_dir, "segments")),
+      quarantine_dir_(JoinPath(options.data_dir, "quarantine")),
+      manifest_path_(JoinPath(options.data_dir, "MANIFEST")),
+      active_(std::make_shared<Head>()) {}
+
+EmbeddedStore::~EmbeddedStore() { (void)Close(); }
+
+Status EmbeddedStore::CheckOpen() const {
+  if (closed_ || stopping_) return absl::FailedPreconditionError("store is closed");
+  return OkStatus();
+}
+
+void EmbeddedStore::RecordBackgroundError(const Status& s) {
+  if (s.ok()) return;
+  spdlog::error("store: {}", std::string(s.ToString()));
+  absl::MutexLock lock(&mu_);
+  background_error_ = s;
+}
+
+Status EmbeddedStore::Append(const SpanBatch& batch) {
+  if (batch.rows.empty()) return OkStatus();
+  std::string record;
+  EncodeBatch(batch, &record);
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    while (options_.background_threads && frozen_.size() >= kMaxFrozenHeads && !stopping_) {
+      frozen_done_cv_.Wait(&mu_);  // back-pressure: the flush thread is behind
+    }
+  }
+  bool full = false;
+  {
+    absl::ReaderMutexLock freeze_lock(&freeze_mu_);
+    ASSIGN_OR_RETURN(uint64_t seq, wal_->Append(record));
+    (void)seq;
+    absl::MutexLock lock(&mu_);
+    if (active_->empty()) active_since_mono_ns_ = env_->MonotonicNanos();
+    active_->AddBatch(batch, env_->NowUnixNanos());
+    stats_.rows_appended += batch.rows.size();
+    full = active_->rows() >= options_.head_max_rows;
+  }
+  if (full) {
+    // The rows are durable and visible: a failure from here on is background trouble, not a
+    // failed Append (a client retry would duplicate them).
+    RecordBackgroundError(Freeze(false));
+    if (!options_.background_threads) {
+      bool did = true;
+      while (did) {
+        Status s = FlushOneFrozen(&did);
+        RecordBackgroundError(s);
+        if (!s.ok()) break;
+      }
+    }
+  }
+  return OkStatus();
+}
+
+EmbeddedStore::Snapshot EmbeddedStore::TakeSnapshot() const {
+  Snapshot snap;
+  for (const FrozenHead& f : frozen_) snap.frozen.push_back(f.head);
+  snap.segments = segments_;
+  return snap;
+}
+
+Status EmbeddedStore::CollectTrace(const Snapshot& snap, const TraceId& id,
+                                   std::vector<Span>* out) {
+  for (const auto& head : snap.frozen) {
+    for (uint32_t row : head->TraceRows(id)) out->push_back(head->RowToSpan(row));
+  }
+  for (const auto& seg : snap.segments) {
+    uint64_t begin, end;
+    if (!seg->FindTrace(id, &begin, &end)) continue;
+    StatusOr<std::vector<Span>> rows = seg->ReadRows(begin, end);
+    if (!rows.ok()) {
+      QuarantineLive(seg, rows.status());
+      return rows.status();
+    }
+    for (Span& s : *rows) out->push_back(std::move(s));
+  }
+  return OkStatus();
+}
+
+StatusOr<std::vector<Span>> EmbeddedStore::GetTrace(const TraceId& trace_id) {
+  std::vector<Span> out;
+  Snapshot snap;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    for (uint32_t row : active_->TraceRows(trace_id)) out.push_back(active_->RowToSpan(row));
+    snap = TakeSnapshot();
+  }
+  RETURN_IF_ERROR(CollectTrace(snap, trace_id, &out));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
+  return out;
+}
+
+namespace {
+
+struct RootCandidate {
+  int64_t start_ns;
+  TraceId trace_id;
+  bool operator>(const RootCandidate& o) const {
+    return start_ns != o.start_ns ? start_ns > o.start_ns : trace_id > o.trace_id;
+  }
+};
+
+// Keeps the `limit` newest root candidates (min-heap on start).
+class TopRoots {
+ public:
+  explicit TopRoots(size_t limit) : limit_(limit) {}
+  void Offer(const TraceId& id, int64_t start) {
+    RootCandidate c{start, id};
+    if (heap_.size() < limit_) {
+      heap_.push(c);
+    } else if (c > heap_.top()) {
+      heap_.pop();
+      heap_.push(c);
+    }
+  }
+  bool full() const { return heap_.size() >= limit_; }
+  int64_t threshold() const { return heap_.top().start_ns; }
+  std::vector<RootCandidate> TakeNewestFirst() {
+    std::vector<RootCandidate> out;
+    while (!heap_.empty()) {
+      out.push_back(heap_.top());
+      heap_.pop();
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  size_t limit_;
+  std::priority_queue<RootCandidate, std::vector<RootCandidate>, std::greater<RootCandidate>>
+      heap_;
+};
+
+void OfferHeadRoots(const Head& head, const RecentTracesRequest& req, int64_t min_start,
+                    int64_t max_start, TopRoots* top) {
+  const auto& services = head.strings(FixedColumn::kService);
+  for (uint32_t r = 0; r < head.rows(); ++r) {
+    int64_t start = head.starts()[r];
+    if (head.row_kinds()[r] != static_cast<uint8_t>(RowKind::kSpan) ||
+        !IsZero(head.parent_ids()[r]) || start < min_start || start >= max_start) {
+      continue;
+    }
+    if (!req.service.empty() && head.pool().Get(services[r]) != req.service) continue;
+    top->Offer(head.trace_ids()[r], start);
+  }
+}
+
+TraceSummary Summarize(const TraceId& id, const std::vector<Span>& spans) {
+  TraceSummary t;
+  t.trace_id = id;
+  const Span* root = nullptr;
+  absl::flat_hash_set<std::string> services;
+  for (const Span& s : spans) {
+    if (s.row_kind != RowKind::kSpan) continue;
+    ++t.span_count;
+    t.has_error = t.has_error || s.is_error();
+    services.insert(s.service_name);
+    if (IsZero(s.parent_span_id) && (!root || s.start_ns < root->start_ns)) root = &s;
+  }
+  if (root) {
+    t.root_service = root->service_name;
+    t.root_name = root->name;
+    t.start_ns = root->start_ns;
+    t.duration_ns = root->end_ns - root->start_ns;
+  }
+  t.services.assign(services.begin(), services.end());
+  std::sort(t.services.begin(), t.services.end());
+  return t;
+}
+
+}  // namespace
+
+StatusOr<std::vector<TraceSummary>> EmbeddedStore::RecentTraces(const RecentTracesRequest& req) {
+  const size_t limit = std::min<size_t>(req.limit == 0 ? 20 : req.limit, 10'000);
+  const int64_t min_start = req.start_ns;
+  const int64_t max_start = req.end_ns == 0 ? INT64_MAX : req.end_ns;
+  TopRoots top(limit);
+  Snapshot snap;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    OfferHeadRoots(*active_, req, min_start, max_start, &top);
+    snap = TakeSnapshot();
+  }
+  for (const auto& head : snap.frozen) OfferHeadRoots(*head, req, min_start, max_start, &top);
+  std::vector<std::shared_ptr<Segment>> by_time = snap.segments;
+  std::sort(by_time.begin(), by_time.end(), [](const auto& a, const auto& b) {
+    return a->footer().max_start_ns > b->footer().max_start_ns;
+  });
+  for (const auto& seg : by_time) {
+    if (top.full() && seg->footer().max_start_ns < top.threshold()) break;
+    Status s = seg->ForEachRoot(min_start, max_start,
+                                [&](const TraceId& id, int64_t start, std::string_view service) {
+                                  if (req.service.empty() || service == req.service) {
+                                    top.Offer(id, start);
+                                  }
+                                });
+    if (!s.ok()) {
+      QuarantineLive(seg, s);
+      return s;
+    }
+  }
+  std::vector<TraceSummary> out;
+  absl::flat_hash_set<TraceId> seen;
+  for (const RootCandidate& c : top.TakeNewestFirst()) {
+    if (!seen.insert(c.trace_id).second) continue;
+    ASSIGN_OR_RETURN(std::vector<Span> spans, GetTrace(c.trace_id));
+    out.push_back(Summarize(c.trace_id, spans));
+  }
+  return out;
+}
+
+StatusOr<std::vector<ColumnInfo>> EmbeddedStore::Columns() {
+  std::vector<ColumnInfo> attrs;
+  int64_t last_write = 0;
+  bool any_rows = false;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckOpen());
+    auto add_head = [&](const Head& h) {
+      if (h.empty()) return;
+      any_rows = true;
+      last_write = std::max(last_write, h.last_written_ns());
+      h.CollectColumns(&attrs);
+    };
+    add_head(*active_);
+    for (const FrozenHead& f : frozen_) add_head(*f.head);
+    for (const auto& seg : segments_) {
+      any_rows = true;
+      for (const ColumnMeta& c : seg->footer().columns) {
+        last_write = std::max(last_write, c.last_written_ns);
+        if (!c.fixed) attrs.push_back(ColumnInfo{c.name, c.type, c.last_written_ns});
+      }
+    }
+  }
+  std::vector<ColumnInfo> out;
+  if (!any_rows) return out;
+  // The fixed columns under their Honeycomb names.
+  const std::pair<const char*, ValueType> kFixed[] = {
+      {"trace.trace_id", ValueType::kString}, {"trace.span_id", ValueType::kString},
+      {"trace.parent_id", ValueType::kString}, {"name", ValueType::kString},
+      {"service.name", ValueType::kString},    {"span.kind", ValueType::kString},
+      {"duration_ms", ValueType::kDouble},     {"status_code", ValueType::kInt},
+      {"status_message", ValueType::kString},  {"error", ValueType::kBool},
+      {"meta.annotation_type", ValueType::kString}};
+  absl::flat_hash_map<std::pair<std::string, ValueType>, size_t> index;
+  auto add = [&](const ColumnInfo& c) {
+    auto [it, inserted] = index.try_emplace(std::make_pair(c.name, c.type), out.size());
+    if (inserted) {
+      out.push_back(c);
+    } else {
+      out[it->second].last_written_ns = std::max(out[it->second].last_written_ns, c.last_written_ns);
+    }
+  };
+  for (const auto& [name, type] : kFixed) add(ColumnInfo{name, type, last_write});
+  for (const ColumnInfo& c : attrs) add(c);
+  return out;
+}
+
+Status EmbeddedStore::Flush() {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckOpen());
+  }
+  RETURN_IF_ERROR(Freeze(true));
+  bool did = true;
+  while (did) RETURN_IF_ERROR(FlushOneFrozen(&did));
+  return OkStatus();
+}
+
+Status EmbeddedStore::Maintain() {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckOpen());
+  }
+  absl::MutexLock lock(&maintain_mu_);
+  RETURN_IF_ERROR(ApplyRetention());
+  bool did = true;
+  for (int round = 0; did && round < 16; ++round) RETURN_IF_ERROR(CompactOnce(&did));
+  return OkStatus();
+}
+
+StoreStats EmbeddedStore::Stats() {
+  StoreStats s;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    s = stats_;
+    s.head_rows = active_->rows();
+    for (const FrozenHead& f : frozen_) s.head_rows += f.head->rows();
+    s.segments = segments_.size();
+    for (const auto& seg : segments_) {
+      s.segment_rows += seg->rows();
+      s.segment_bytes += seg->file_bytes();
+    }
+  }
+  if (wal_) {
+    WalStats w = wal_->Stats();
+    s.wal_bytes_written = w.bytes_written;
+    s.wal_disk_bytes = w.disk_bytes;
+    s.wal_syncs = w.syncs;
+    s.wal_last_sync_nanos = w.last_sync_nanos;
+    s.wal_sync_nanos_total = w.sync_nanos_total;
+  }
+  return s;
+}
+
+Status EmbeddedStore::Close() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_ || stopping_) return OkStatus();
+    stopping_ = true;
+    flush_cv_.SignalAll();
+    frozen_done_cv_.SignalAll();
+    maintenance_cv_.SignalAll();
+  }
+  if (flush_thread_.joinable()) flush_thread_.join();
+  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  Status s;
+  if (opened_) {
+    s = Freeze(true);
+    bool did = true;
+    while (s.ok() && did) s = FlushOneFrozen(&did);
+    Status c = wal_->Close();
+    if (s.ok()) s = c;
+  } else if (wal_) {
+    (void)wal_->Close();  // a failed Open must not flush a partial replay
+  }
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  return s;
+}
+
+}  // namespace waggle::store_internal
+
+namespace waggle {
+
+StatusOr<std::unique_ptr<Store>> OpenEmbeddedStore(const StoreOptions& options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("store: data_dir is required");
+  if (options.head_max_rows == 0) {
+    return absl::InvalidArgumentError("store: head_max_rows must be > 0");
+  }
+  auto store = std::make_unique<store_internal::EmbeddedStore>(options);
+  RETURN_IF_ERROR(Annotate(store->Open(), "opening store in " + options.data_dir));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace waggle

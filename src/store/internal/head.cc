@@ -1,0 +1,227 @@
+#include "store/internal/head.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "store/internal/coding.h"
+
+namespace waggle::store_internal {
+
+StringPool::StringPool() {
+  strings_.push_back(std::string_view());
+  index_.emplace(std::string_view(), 0);
+}
+
+uint32_t StringPool::Intern(std::string_view s) {
+  auto it = index_.find(s);
+  if (it != index_.end()) return it->second;
+  std::string_view stored;
+  if (s.size() > kChunkBytes / 4) {
+    chunks_.push_back(std::make_unique<char[]>(s.size()));
+    std::copy(s.begin(), s.end(), chunks_.back().get());
+    stored = std::string_view(chunks_.back().get(), s.size());
+    // Keep filling the current chunk: move the big one behind it.
+    if (chunks_.size() >= 2) std::swap(chunks_[chunks_.size() - 1], chunks_[chunks_.size() - 2]);
+  } else {
+    if (chunk_used_ + s.size() > kChunkBytes) {
+      chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
+      chunk_used_ = 0;
+    }
+    char* dst = chunks_.back().get() + chunk_used_;
+    std::copy(s.begin(), s.end(), dst);
+    chunk_used_ += s.size();
+    stored = std::string_view(dst, s.size());
+  }
+  arena_bytes_ += s.size();
+  uint32_t code = static_cast<uint32_t>(strings_.size());
+  strings_.push_back(stored);
+  index_.emplace(stored, code);
+  return code;
+}
+
+size_t StringPool::memory_bytes() const {
+  return chunks_.size() * 64 + arena_bytes_ + strings_.capacity() * sizeof(std::string_view) +
+         index_.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1);
+}
+
+int64_t AttrColumn::Find(uint32_t row) const {
+  auto it = std::lower_bound(rows.begin(), rows.end(), row);
+  if (it == rows.end() || *it != row) return -1;
+  return it - rows.begin();
+}
+
+uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
+  uint32_t row = static_cast<uint32_t>(start_.size());
+  trace_id_.push_back(*f.trace_id);
+  span_id_.push_back(*f.span_id);
+  parent_id_.push_back(*f.parent_id);
+  start_.push_back(f.start_ns);
+  end_.push_back(f.end_ns);
+  row_kind_.push_back(static_cast<uint8_t>(f.row_kind));
+  kind_.push_back(static_cast<uint8_t>(f.kind));
+  status_.push_back(static_cast<uint8_t>(f.status));
+  flags_.push_back(f.flags);
+  for (int i = 0; i < kFixedStringCount; ++i) str_[i].push_back(pool_.Intern(f.strs[i]));
+  if (f.row_kind == RowKind::kLink && (!IsZero(*f.link_trace) || !IsZero(*f.link_span))) {
+    link_rows_.push_back(row);
+    link_ids_.emplace_back(*f.link_trace, *f.link_span);
+  }
+  auto [it, inserted] = last_row_of_trace_.try_emplace(*f.trace_id, row);
+  prev_row_in_trace_.push_back(inserted ? kNoRow : it->second);
+  it->second = row;
+  min_start_ = std::min(min_start_, f.start_ns);
+  max_start_ = std::max(max_start_, f.start_ns);
+  last_written_ns_ = std::max(last_written_ns_, now_ns);
+  return row;
+}
+
+AttrColumn* Head::ColumnFor(std::string_view key, ValueType type) {
+  auto it = attr_index_.find(std::make_pair(key, type));
+  if (it != attr_index_.end()) return it->second;
+  AttrColumn& col = attrs_.emplace_back();
+  col.key = pool_.Get(pool_.Intern(key));
+  col.type = type;
+  attr_index_.emplace(std::make_pair(col.key, type), &col);
+  return &col;
+}
+
+void Head::AddAttrs(uint32_t row, const std::vector<const AttrView*>& attrs, int64_t now_ns) {
+  // Highest priority first; a key already taken by a higher-priority attribute is skipped.
+  constexpr size_t kLinearLimit = 24;
+  absl::flat_hash_set<std::string_view> seen;
+  for (size_t i = attrs.size(); i-- > 0;) {
+    const AttrView& a = *attrs[i];
+    bool shadowed = false;
+    if (attrs.size() <= kLinearLimit) {
+      for (size_t j = attrs.size() - 1; j > i && !shadowed; --j) {
+        shadowed = attrs[j]->key == a.key;
+      }
+    } else {
+      shadowed = !seen.insert(a.key).second;
+    }
+    if (shadowed) continue;
+    AttrColumn* col = ColumnFor(a.key, a.type);
+    if (!col->rows.empty() && col->rows.back() == row) continue;  // cannot happen; defensive
+    col->rows.push_back(row);
+    col->last_written_ns = std::max(col->last_written_ns, now_ns);
+    switch (a.type) {
+      case ValueType::kString: col->narrow.push_back(pool_.Intern(a.str)); break;
+      case ValueType::kBool: col->narrow.push_back(a.b ? 1 : 0); break;
+      case ValueType::kInt: col->wide.push_back(static_cast<uint64_t>(a.i)); break;
+      case ValueType::kDouble: col->wide.push_back(DoubleBits(a.d)); break;
+    }
+  }
+}
+
+void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
+  for (const SpanRow& r : batch.rows) {
+    RowFixed f{r.row_kind, &r.trace_id, &r.span_id, &r.parent_span_id, r.start_ns, r.end_ns,
+               r.kind, r.status_code, r.flags,
+               {r.name, r.service_name, r.status_message, r.trace_state, r.scope_name,
+                r.scope_version, r.parent_name},
+               &r.link_trace_id, &r.link_span_id};
+    uint32_t row = AddFixed(f, now_ns);
+    scratch_attrs_.clear();
+    for (AttrRange range : {r.resource_attrs, r.scope_attrs, r.attrs}) {
+      for (uint32_t i = range.begin; i < range.end && i < batch.attrs.size(); ++i) {
+        scratch_attrs_.push_back(&batch.attrs[i]);
+      }
+    }
+    AddAttrs(row, scratch_attrs_, now_ns);
+  }
+}
+
+void Head::AddSpan(const Span& s, int64_t now_ns) {
+  RowFixed f{s.row_kind, &s.trace_id, &s.span_id, &s.parent_span_id, s.start_ns, s.end_ns,
+             s.kind, s.status_code, s.flags,
+             {s.name, s.service_name, s.status_message, s.trace_state, s.scope_name,
+              s.scope_version, s.parent_name},
+             &s.link_trace_id, &s.link_span_id};
+  uint32_t row = AddFixed(f, now_ns);
+  std::vector<AttrView> views(s.attributes.size());
+  scratch_attrs_.clear();
+  for (size_t i = 0; i < s.attributes.size(); ++i) {
+    const Attribute& a = s.attributes[i];
+    views[i] = AttrView{a.key, a.type, a.str, a.i, a.d, a.b};
+    scratch_attrs_.push_back(&views[i]);
+  }
+  AddAttrs(row, scratch_attrs_, now_ns);
+}
+
+size_t Head::memory_bytes() const {
+  size_t n = pool_.memory_bytes();
+  n += trace_id_.capacity() * 16 + (span_id_.capacity() + parent_id_.capacity()) * 8;
+  n += (start_.capacity() + end_.capacity()) * 8;
+  n += row_kind_.capacity() + kind_.capacity() + status_.capacity() + flags_.capacity() * 4;
+  for (const auto& v : str_) n += v.capacity() * 4;
+  n += link_rows_.capacity() * 4 + link_ids_.capacity() * 24;
+  for (const AttrColumn& c : attrs_) {
+    n += sizeof(AttrColumn) + c.rows.capacity() * 4 + c.wide.capacity() * 8 +
+         c.narrow.capacity() * 4;
+  }
+  n += last_row_of_trace_.capacity() * 21 + prev_row_in_trace_.capacity() * 4;
+  return n;
+}
+
+std::vector<uint32_t> Head::TraceRows(const TraceId& id) const {
+  std::vector<uint32_t> rows;
+  auto it = last_row_of_trace_.find(id);
+  if (it == last_row_of_trace_.end()) return rows;
+  for (uint32_t r = it->second; r != kNoRow; r = prev_row_in_trace_[r]) rows.push_back(r);
+  std::reverse(rows.begin(), rows.end());
+  return rows;
+}
+
+bool Head::LinkIds(uint32_t row, TraceId* trace, SpanId* span) const {
+  auto it = std::lower_bound(link_rows_.begin(), link_rows_.end(), row);
+  if (it == link_rows_.end() || *it != row) return false;
+  const auto& ids = link_ids_[it - link_rows_.begin()];
+  *trace = ids.first;
+  *span = ids.second;
+  return true;
+}
+
+Span Head::RowToSpan(uint32_t row) const {
+  Span s;
+  s.row_kind = static_cast<RowKind>(row_kind_[row]);
+  s.trace_id = trace_id_[row];
+  s.span_id = span_id_[row];
+  s.parent_span_id = parent_id_[row];
+  s.start_ns = start_[row];
+  s.end_ns = end_[row];
+  s.kind = static_cast<SpanKind>(kind_[row]);
+  s.status_code = static_cast<StatusCode>(status_[row]);
+  s.flags = flags_[row];
+  s.name = pool_.Get(str_[FixedStringSlot(FixedColumn::kName)][row]);
+  s.service_name = pool_.Get(str_[FixedStringSlot(FixedColumn::kService)][row]);
+  s.status_message = pool_.Get(str_[FixedStringSlot(FixedColumn::kStatusMessage)][row]);
+  s.trace_state = pool_.Get(str_[FixedStringSlot(FixedColumn::kTraceState)][row]);
+  s.scope_name = pool_.Get(str_[FixedStringSlot(FixedColumn::kScopeName)][row]);
+  s.scope_version = pool_.Get(str_[FixedStringSlot(FixedColumn::kScopeVersion)][row]);
+  s.parent_name = pool_.Get(str_[FixedStringSlot(FixedColumn::kParentName)][row]);
+  LinkIds(row, &s.link_trace_id, &s.link_span_id);
+  for (const AttrColumn& c : attrs_) {
+    int64_t i = c.Find(row);
+    if (i < 0) continue;
+    Attribute a;
+    a.key = std::string(c.key);
+    a.type = c.type;
+    switch (c.type) {
+      case ValueType::kString: a.str = pool_.Get(c.narrow[i]); break;
+      case ValueType::kBool: a.b = c.narrow[i] != 0; break;
+      case ValueType::kInt: a.i = static_cast<int64_t>(c.wide[i]); break;
+      case ValueType::kDouble: a.d = BitsDouble(c.wide[i]); break;
+    }
+    s.attributes.push_back(std::move(a));
+  }
+  return s;
+}
+
+void Head::CollectColumns(std::vector<ColumnInfo>* out) const {
+  if (empty()) return;
+  for (const AttrColumn& c : attrs_) {
+    out->push_back(ColumnInfo{std::string(c.key), c.type, c.last_written_ns});
+  }
+}
+
+}  // namespace waggle::store_internal

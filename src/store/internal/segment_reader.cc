@@ -1,0 +1,339 @@
+#include "store/internal/segment_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/crc32c.h"
+#include "store/internal/coding.h"
+#include "store/internal/column_codec.h"
+
+namespace waggle::store_internal {
+namespace {
+
+Status Corrupt(std::string_view path, std::string_view what) {
+  return absl::DataLossError(absl::StrCat("segment ", std::string(path), ": ", std::string(what)));
+}
+
+// Spreads `non_null` packed values over `rows` slots following `valid`.
+template <typename T>
+void Expand(const std::vector<uint8_t>& valid, size_t rows, std::vector<T>* v, T fill) {
+  if (valid.empty()) return;
+  std::vector<T> dense(rows, fill);
+  size_t k = 0;
+  for (size_t i = 0; i < rows; ++i) {
+    if (valid[i]) dense[i] = (*v)[k++];
+  }
+  v->swap(dense);
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& path) {
+  std::shared_ptr<Segment> seg(new Segment());
+  seg->env_ = env;
+  seg->path_ = path;
+  ASSIGN_OR_RETURN(seg->file_, env->NewRandomAccessFile(path));
+  const uint64_t size = seg->file_->Size();
+  seg->file_bytes_ = size;
+  if (size < kSegmentHeaderSize + kSegmentTrailerSize) return Corrupt(path, "file too short");
+  char head_buf[kSegmentHeaderSize], tail_buf[kSegmentTrailerSize];
+  ASSIGN_OR_RETURN(std::string_view header, seg->file_->Read(0, kSegmentHeaderSize, head_buf));
+  ASSIGN_OR_RETURN(std::string_view trailer,
+                   seg->file_->Read(size - kSegmentTrailerSize, kSegmentTrailerSize, tail_buf));
+  if (header.size() != kSegmentHeaderSize || trailer.size() != kSegmentTrailerSize ||
+      std::memcmp(header.data(), kSegmentMagic, 8) != 0 ||
+      std::memcmp(trailer.data() + 12, kSegmentMagic, 8) != 0) {
+    return Corrupt(path, "bad magic");
+  }
+  uint32_t version = DecodeFixed32(header.data() + 8);
+  if (version != kSegmentFormatVersion || DecodeFixed32(trailer.data() + 8) != version) {
+    return Corrupt(path, absl::StrCat("unsupported format version ", version, " (this build reads ",
+                                      kSegmentFormatVersion, ")"));
+  }
+  uint64_t footer_len = DecodeFixed32(trailer.data());
+  uint32_t footer_crc = crc32c::Unmask(DecodeFixed32(trailer.data() + 4));
+  if (footer_len > size - kSegmentHeaderSize - kSegmentTrailerSize ||
+      footer_len > kMaxFooterBytes) {
+    return Corrupt(path, "bad footer length");
+  }
+  std::string footer_buf(footer_len, '\0');
+  ASSIGN_OR_RETURN(std::string_view footer, seg->file_->Read(size - kSegmentTrailerSize -
+                                                                 footer_len,
+                                                             footer_len, footer_buf.data()));
+  if (footer.size() != footer_len || crc32c::Value(footer) != footer_crc) {
+    return Corrupt(path, "footer checksum mismatch");
+  }
+  RETURN_IF_ERROR(Annotate(DecodeFooter(footer, size, &seg->footer_), path));
+  std::fill(std::begin(seg->fixed_index_), std::end(seg->fixed_index_), SIZE_MAX);
+  for (size_t i = 0; i < seg->footer_.columns.size(); ++i) {
+    const ColumnMeta& c = seg->footer_.columns[i];
+    if (!c.fixed) continue;
+    if (c.fixed_id == FixedColumn::kTraceId) return Corrupt(path, "trace id stored as a column");
+    if (seg->fixed_index_[static_cast<int>(c.fixed_id)] != SIZE_MAX) {
+      return Corrupt(path, "duplicate fixed column");
+    }
+    seg->fixed_index_[static_cast<int>(c.fixed_id)] = i;
+  }
+  for (int c = 1; c < kFixedColumnCount; ++c) {
+    if (seg->fixed_index_[c] == SIZE_MAX) return Corrupt(path, "missing fixed column");
+  }
+  RETURN_IF_ERROR(seg->LoadTraceIndex());
+  return seg;
+}
+
+Segment::~Segment() {
+  if (obsolete_.load()) {
+    file_.reset();
+    (void)env_->RemoveFile(path_);  // best effort: a leftover is dropped again at next open
+  }
+}
+
+StatusOr<std::string_view> Segment::ReadStored(const BlockMeta& b, std::string* buffer) const {
+  buffer->resize(b.length);
+  ASSIGN_OR_RETURN(std::string_view data, file_->Read(b.offset, b.length, buffer->data()));
+  if (data.size() != b.length) return Corrupt(path_, "short read");
+  if (crc32c::Value(data) != crc32c::Unmask(b.crc)) return Corrupt(path_, "block checksum mismatch");
+  if (data.data() != buffer->data()) std::memcpy(buffer->data(), data.data(), data.size());
+  return std::string_view(*buffer);
+}
+
+Status Segment::LoadTraceIndex() {
+  std::string buffer;
+  ASSIGN_OR_RETURN(std::string_view data, ReadStored(footer_.trace_index, &buffer));
+  const uint64_t n = footer_.trace_count;
+  if ((footer_.row_count > 0) != (n > 0) || data.size() / 16 < n) {
+    return Corrupt(path_, "bad trace index size");
+  }
+  trace_ids_.resize(n);
+  for (uint64_t i = 0; i < n; ++i) std::memcpy(trace_ids_[i].data(), data.data() + 16 * i, 16);
+  ByteReader runs(data.substr(16 * n));
+  trace_starts_.resize(n + 1);
+  uint64_t row = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t len;
+    if (!runs.ReadVarint(&len) || len == 0 || len > footer_.row_count - row) {
+      return Corrupt(path_, "bad trace index run");
+    }
+    if (i > 0 && !(trace_ids_[i - 1] < trace_ids_[i])) return Corrupt(path_, "unsorted trace index");
+    trace_starts_[i] = row;
+    row += len;
+  }
+  trace_starts_[n] = row;
+  if (row != footer_.row_count || !runs.empty()) return Corrupt(path_, "trace index row mismatch");
+  return OkStatus();
+}
+
+size_t Segment::blocks() const {
+  return (footer_.row_count + footer_.block_rows - 1) / footer_.block_rows;
+}
+
+size_t Segment::block_row_count(size_t block) const {
+  uint64_t lo = uint64_t{block} * footer_.block_rows;
+  return static_cast<size_t>(std::min<uint64_t>(footer_.block_rows, footer_.row_count - lo));
+}
+
+bool Segment::FindTrace(const TraceId& id, uint64_t* begin, uint64_t* end) const {
+  if (trace_ids_.empty() || id < footer_.min_trace_id || footer_.max_trace_id < id) return false;
+  auto it = std::lower_bound(trace_ids_.begin(), trace_ids_.end(), id);
+  if (it == trace_ids_.end() || *it != id) return false;
+  size_t i = it - trace_ids_.begin();
+  *begin = trace_starts_[i];
+  *end = trace_starts_[i + 1];
+  return true;
+}
+
+const TraceId& Segment::TraceOfRow(uint64_t row) const {
+  auto it = std::upper_bound(trace_starts_.begin(), trace_starts_.end(), row);
+  return trace_ids_[(it - trace_starts_.begin()) - 1];
+}
+
+StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block) const {
+  if (column >= footer_.columns.size() || block >= blocks()) {
+    return absl::OutOfRangeError("no such segment block");
+  }
+  const ColumnMeta& col = footer_.columns[column];
+  DecodedBlock out;
+  out.physical = col.physical;
+  out.stored_buffer = std::make_unique<std::string>();
+  out.raw_buffer = std::make_unique<std::string>();
+  ASSIGN_OR_RETURN(std::string_view stored, ReadStored(col.blocks[block], out.stored_buffer.get()));
+  std::string_view raw;
+  RETURN_IF_ERROR(
+      Annotate(DecompressBlock(stored, kMaxBlockRawBytes, out.raw_buffer.get(), &raw), path_));
+  RETURN_IF_ERROR(DecodeValues(col, block, raw, &out));
+  return out;
+}
+
+Status Segment::DecodeValues(const ColumnMeta& col, size_t block, std::string_view raw,
+                             DecodedBlock* out) const {
+  ByteReader in(raw);
+  const size_t rows = block_row_count(block);
+  uint64_t n;
+  size_t non_null = 0;
+  if (!in.ReadVarint(&n) || n != rows || !DecodeValidity(&in, rows, &out->valid, &non_null) ||
+      rows - non_null != col.blocks[block].null_count) {
+    return Corrupt(path_, "bad block header");
+  }
+  out->rows = rows;
+  bool ok = true;
+  switch (col.physical) {
+    case Physical::kInt:
+      ok = non_null == 0 || DecodeInts(&in, non_null, &out->ints);
+      if (ok) Expand<int64_t>(out->valid, rows, &out->ints, 0);
+      break;
+    case Physical::kDouble:
+      ok = non_null == 0 || DecodeDoubles(&in, non_null, &out->doubles);
+      if (ok) Expand<double>(out->valid, rows, &out->doubles, 0.0);
+      break;
+    case Physical::kString: {
+      DecodedStrings s;
+      ok = non_null == 0 || DecodeStrings(&in, non_null, &s);
+      if (!ok) break;
+      out->strs = std::move(s.values);
+      Expand<std::string_view>(out->valid, rows, &out->strs, std::string_view());
+      out->dict_encoded = s.dict_encoded;
+      if (s.dict_encoded) {
+        out->dict = std::move(s.dict);
+        out->codes = std::move(s.codes);
+        Expand<uint32_t>(out->valid, rows, &out->codes, 0);
+      }
+      break;
+    }
+    case Physical::kBytes: {
+      out->width = FixedColumnWidth(col.fixed_id);
+      std::string_view packed;
+      ok = col.fixed && out->width > 0 && in.ReadBytes(non_null * out->width, &packed);
+      if (!ok) break;
+      out->bytes.assign(rows * out->width, '\0');
+      for (size_t i = 0, k = 0; i < rows; ++i) {
+        if (out->IsValid(i)) std::memcpy(&out->bytes[i * out->width], &packed[k++ * out->width],
+                                         out->width);
+      }
+      break;
+    }
+    case Physical::kParentRef: {
+      out->width = 8;
+      std::vector<int64_t> refs;
+      uint64_t n_exc;
+      std::string_view exc;
+      ok = non_null == rows && DecodeInts(&in, rows, &refs) && in.ReadVarint(&n_exc) &&
+           n_exc <= rows && in.ReadBytes(n_exc * 8, &exc);
+      if (!ok) break;
+      ASSIGN_OR_RETURN(DecodedBlock spans, ReadBlock(fixed_column(FixedColumn::kSpanId), block));
+      out->bytes.assign(rows * 8, '\0');
+      size_t k = 0;
+      for (size_t i = 0; i < rows && ok; ++i) {
+        uint64_t ref = static_cast<uint64_t>(refs[i]);
+        if (ref == 0) continue;
+        if (ref == 1) {
+          ok = k < n_exc;
+          if (ok) std::memcpy(&out->bytes[i * 8], &exc[8 * k++], 8);
+          continue;
+        }
+        int64_t target = static_cast<int64_t>(i) - UnZigZag(ref - 1);
+        ok = target >= 0 && static_cast<uint64_t>(target) < rows;
+        if (ok) std::memcpy(&out->bytes[i * 8], &spans.bytes[target * 8], 8);
+      }
+      ok = ok && k == n_exc;
+      break;
+    }
+  }
+  if (!ok || !in.empty()) return Corrupt(path_, "bad block values");
+  return OkStatus();
+}
+
+Status Segment::FillColumn(size_t column, uint64_t begin, uint64_t end,
+                           std::vector<Span>* spans) const {
+  const ColumnMeta& col = footer_.columns[column];
+  const uint64_t br = footer_.block_rows;
+  for (uint64_t b = begin / br; b * br < end; ++b) {
+    if (col.blocks[b].null_count == block_row_count(b)) continue;
+    ASSIGN_OR_RETURN(DecodedBlock d, ReadBlock(column, b));
+    uint64_t lo = std::max(begin, b * br), hi = std::min(end, (b + 1) * br);
+    for (uint64_t row = lo; row < hi; ++row) {
+      const size_t i = row - b * br;
+      if (!d.IsValid(i)) continue;
+      Span& s = (*spans)[row - begin];
+      if (!col.fixed) {
+        Attribute a;
+        a.key = col.name;
+        a.type = col.type;
+        switch (col.type) {
+          case ValueType::kString: a.str = std::string(d.strs[i]); break;
+          case ValueType::kInt: a.i = d.ints[i]; break;
+          case ValueType::kBool: a.b = d.ints[i] != 0; break;
+          case ValueType::kDouble: a.d = d.doubles[i]; break;
+        }
+        s.attributes.push_back(std::move(a));
+        continue;
+      }
+      const char* id = d.bytes.data() + i * d.width;
+      switch (col.fixed_id) {
+        case FixedColumn::kSpanId: std::memcpy(s.span_id.data(), id, 8); break;
+        case FixedColumn::kParentId: std::memcpy(s.parent_span_id.data(), id, 8); break;
+        case FixedColumn::kLinkTraceId: std::memcpy(s.link_trace_id.data(), id, 16); break;
+        case FixedColumn::kLinkSpanId: std::memcpy(s.link_span_id.data(), id, 8); break;
+        case FixedColumn::kStart: s.start_ns = d.ints[i]; break;
+        case FixedColumn::kDuration: s.end_ns = d.ints[i]; break;  // start added by caller
+        case FixedColumn::kRowKind: s.row_kind = static_cast<RowKind>(d.ints[i]); break;
+        case FixedColumn::kKind: s.kind = static_cast<SpanKind>(d.ints[i]); break;
+        case FixedColumn::kStatusCode: s.status_code = static_cast<StatusCode>(d.ints[i]); break;
+        case FixedColumn::kFlags: s.flags = static_cast<uint32_t>(d.ints[i]); break;
+        case FixedColumn::kName: s.name = d.strs[i]; break;
+        case FixedColumn::kService: s.service_name = d.strs[i]; break;
+        case FixedColumn::kStatusMessage: s.status_message = d.strs[i]; break;
+        case FixedColumn::kTraceState: s.trace_state = d.strs[i]; break;
+        case FixedColumn::kScopeName: s.scope_name = d.strs[i]; break;
+        case FixedColumn::kScopeVersion: s.scope_version = d.strs[i]; break;
+        case FixedColumn::kParentName: s.parent_name = d.strs[i]; break;
+        case FixedColumn::kTraceId: break;
+      }
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::vector<Span>> Segment::ReadRows(uint64_t begin, uint64_t end) const {
+  if (begin > end || end > footer_.row_count) return absl::OutOfRangeError("bad row range");
+  std::vector<Span> spans(end - begin);
+  for (uint64_t row = begin; row < end; ++row) spans[row - begin].trace_id = TraceOfRow(row);
+  for (size_t c = 0; c < footer_.columns.size(); ++c) {
+    RETURN_IF_ERROR(FillColumn(c, begin, end, &spans));
+  }
+  for (Span& s : spans) {
+    s.end_ns = static_cast<int64_t>(static_cast<uint64_t>(s.start_ns) +
+                                    static_cast<uint64_t>(s.end_ns));
+    if (s.row_kind > RowKind::kLink) return Corrupt(path_, "bad row kind");
+  }
+  return spans;
+}
+
+Status Segment::ForEachRoot(
+    int64_t min_start, int64_t max_start,
+    const std::function<void(const TraceId&, int64_t, std::string_view)>& fn) const {
+  if (footer_.row_count == 0 || footer_.max_start_ns < min_start ||
+      footer_.min_start_ns >= max_start) {
+    return OkStatus();
+  }
+  for (size_t b = 0; b < blocks(); ++b) {
+    ASSIGN_OR_RETURN(DecodedBlock start, ReadBlock(fixed_column(FixedColumn::kStart), b));
+    bool any = false;
+    for (int64_t s : start.ints) any = any || (s >= min_start && s < max_start);
+    if (!any) continue;
+    ASSIGN_OR_RETURN(DecodedBlock kind, ReadBlock(fixed_column(FixedColumn::kRowKind), b));
+    ASSIGN_OR_RETURN(DecodedBlock parent, ReadBlock(fixed_column(FixedColumn::kParentId), b));
+    ASSIGN_OR_RETURN(DecodedBlock service, ReadBlock(fixed_column(FixedColumn::kService), b));
+    static const char kZero[8] = {};
+    for (size_t i = 0; i < start.rows; ++i) {
+      if (kind.ints[i] != static_cast<int64_t>(RowKind::kSpan) ||
+          std::memcmp(&parent.bytes[i * 8], kZero, 8) != 0 || start.ints[i] < min_start ||
+          start.ints[i] >= max_start) {
+        continue;
+      }
+      fn(TraceOfRow(uint64_t{b} * footer_.block_rows + i), start.ints[i], service.strs[i]);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace waggle::store_internal

@@ -1,0 +1,104 @@
+// Segment: an open, immutable segment file. Reads the footer and the trace index at open and
+// decodes column blocks on demand.
+//
+// Segment files are untrusted: Open verifies magic, format version, footer CRC, the footer's
+// structure and the trace index; every block read verifies its CRC and decodes defensively.
+// Any failure is a DataLoss status (the store quarantines the segment), never a crash.
+//
+// Lifetime: a Segment is shared (std::shared_ptr) by the store's segment list and by running
+// reads. MarkObsolete() makes the destructor delete the file, so a dropped segment's file
+// lives until the last read using it ends.
+//
+// Thread-safety: all const methods are thread-safe; MarkObsolete is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "env/env.h"
+#include "model/span.h"
+#include "store/internal/segment_format.h"
+
+namespace waggle::store_internal {
+
+// One decoded column block: dense, one entry per row (placeholders where null).
+// Views (strs, dict) point into buffers owned by this object; moving it keeps them valid.
+struct DecodedBlock {
+  Physical physical = Physical::kInt;
+  size_t rows = 0;
+  std::vector<uint8_t> valid;          // empty = every row valid
+  std::vector<int64_t> ints;           // kInt
+  std::vector<double> doubles;         // kDouble
+  std::vector<std::string_view> strs;  // kString
+  bool dict_encoded = false;           // kString: dict + codes below are set
+  std::vector<std::string_view> dict;
+  std::vector<uint32_t> codes;         // per row; 0 where null
+  std::string bytes;                   // kBytes / kParentRef: width bytes per row
+  int width = 0;
+
+  bool IsValid(size_t row) const { return valid.empty() || valid[row] != 0; }
+  std::unique_ptr<std::string> stored_buffer;
+  std::unique_ptr<std::string> raw_buffer;
+};
+
+class Segment {
+ public:
+  // Opens and validates the segment at `path`.
+  static StatusOr<std::shared_ptr<Segment>> Open(Env* env, const std::string& path);
+  ~Segment();
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  const SegmentFooter& footer() const { return footer_; }
+  uint64_t id() const { return footer_.segment_id; }
+  uint64_t rows() const { return footer_.row_count; }
+  uint64_t file_bytes() const { return file_bytes_; }
+  const std::string& path() const { return path_; }
+  // Index in footer().columns of a fixed column (every fixed column but kTraceId exists).
+  size_t fixed_column(FixedColumn c) const { return fixed_index_[static_cast<int>(c)]; }
+  size_t blocks() const;
+  size_t block_row_count(size_t block) const;
+
+  // Row range [*begin, *end) of the trace; false if the segment does not hold it.
+  bool FindTrace(const TraceId& id, uint64_t* begin, uint64_t* end) const;
+  const TraceId& TraceOfRow(uint64_t row) const;
+
+  // Decodes block `block` of column `column` (indices into footer().columns).
+  StatusOr<DecodedBlock> ReadBlock(size_t column, size_t block) const;
+  // Rows [begin, end) as owning spans, in segment order.
+  StatusOr<std::vector<Span>> ReadRows(uint64_t begin, uint64_t end) const;
+  // Calls fn(trace_id, start_ns, service, row) for every root span row (kSpan, zero parent),
+  // skipping blocks whose rows all start outside [min_start, max_start).
+  Status ForEachRoot(int64_t min_start, int64_t max_start,
+                     const std::function<void(const TraceId&, int64_t, std::string_view)>& fn)
+      const;
+
+  // The file is deleted when the last reference goes away.
+  void MarkObsolete() { obsolete_.store(true); }
+
+ private:
+  Segment() = default;
+  Status LoadTraceIndex();
+  StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
+  Status DecodeValues(const ColumnMeta& col, size_t block, std::string_view raw,
+                      DecodedBlock* out) const;
+  Status FillColumn(size_t column, uint64_t begin, uint64_t end, std::vector<Span>* spans) const;
+
+  Env* env_ = nullptr;
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  uint64_t file_bytes_ = 0;
+  SegmentFooter footer_;
+  std::vector<TraceId> trace_ids_;       // strictly ascending
+  std::vector<uint64_t> trace_starts_;   // trace_ids_.size() + 1 entries, last = rows
+  size_t fixed_index_[kFixedColumnCount] = {};
+  std::atomic<bool> obsolete_{false};
+};
+
+}  // namespace waggle::store_internal

@@ -1,0 +1,56 @@
+// FakeStore: an in-memory Store for unit tests of the layers above the store (ingest, api).
+// Keeps every appended row; can be told to fail appends. Thread-safe (one mutex).
+#pragma once
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "store/store.h"
+
+namespace waggle::testing {
+
+class FakeStore : public Store {
+ public:
+  Status Append(const SpanBatch& batch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_with_.ok()) return fail_with_;
+    for (size_t i = 0; i < batch.rows.size(); ++i) rows_.push_back(ToSpan(batch, i));
+    return OkStatus();
+  }
+  StatusOr<std::vector<Span>> GetTrace(const TraceId& trace_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Span> out;
+    for (const Span& s : rows_) {
+      if (s.trace_id == trace_id) out.push_back(s);
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
+    return out;
+  }
+  StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest&) override {
+    return std::vector<TraceSummary>{};
+  }
+  StatusOr<std::vector<ColumnInfo>> Columns() override { return std::vector<ColumnInfo>{}; }
+  Status Flush() override { return OkStatus(); }
+  Status Maintain() override { return OkStatus(); }
+  StoreStats Stats() override { return {}; }
+  Status Close() override { return OkStatus(); }
+
+  void FailAppendsWith(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_with_ = std::move(s);
+  }
+  std::vector<Span> rows() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return rows_;
+  }
+
+ private:
+  std::mutex mu_;
+  Status fail_with_;       // guarded by mu_
+  std::vector<Span> rows_;  // guarded by mu_
+};
+
+}  // namespace waggle::testing
