@@ -233,6 +233,8 @@ size_t AddTrace(TemplateBuilder& tb, Rng& rng, int64_t t0, size_t room, std::vec
                           "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) Safari/605.1.15",
                           "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/125.0"};
   const std::string agent = agents[rng.Below(3)];
+  const std::string session = tb.Uuid();
+  const std::string peer_ip = "10.0." + std::to_string(rng.Below(256)) + "." + std::to_string(rng.Below(256));
   size_t added = 0;
   auto make = [&](const Span* parent, std::string service, std::string name, SpanKind kind,
                   int64_t offset_ns, int64_t dur_ns) -> Span* {
@@ -248,6 +250,9 @@ size_t AddTrace(TemplateBuilder& tb, Rng& rng, int64_t t0, size_t room, std::vec
     s.kind = kind;
     s.scope_name = "cruddur";
     s.scope_version = "1.4.2";
+    // What a resource would carry, flattened onto every span as Honeycomb shows it.
+    s.attributes = {Str("host.name", "ip-10-0-" + std::to_string(s.service_name.size()) + "-17"),
+                    Str("telemetry.sdk.language", s.service_name == "frontend-react-js" ? "webjs" : "python")};
     out->push_back(std::move(s));
     ++added;
     return &out->back();
@@ -256,24 +261,27 @@ size_t AddTrace(TemplateBuilder& tb, Rng& rng, int64_t t0, size_t room, std::vec
   const int64_t total = DurationNs(rng, 60, 0.9) + 8'000'000;
   Span* root = make(nullptr, "frontend-react-js", "HomeFeedPage.loadData", SpanKind::kInternal, 0, total);
   if (!root) return added;
-  root->attributes = {Str("app.user_id", user), Str("page.route", "/"),
+  root->attributes.insert(root->attributes.end(), {Str("app.user_id", user), Str("page.route", "/"),
                       Str("browser.user_agent", agent), Str("service.version", "0.9.3"),
-                      Int("app.page", page), Str("deployment.environment", "production")};
+                      Str("session.id", session),
+                      Int("app.page", page), Str("deployment.environment", "production")});
   Span* fetch = make(root, "frontend-react-js", "HTTP GET", SpanKind::kClient, 1'000'000, total - 2'000'000);
   if (!fetch) return added;
-  fetch->attributes = {Str("http.method", "GET"),
+  fetch->attributes.insert(fetch->attributes.end(), {Str("http.method", "GET"),
                        Str("http.url", "https://api.cruddur.com/api/activities/home?page=" + std::to_string(page)),
                        Int("http.status_code", error ? 500 : 200), Str("app.user_id", user),
-                       Str("service.version", "0.9.3"), Str("http.user_agent", agent)};
+                       Str("service.version", "0.9.3"), Str("http.user_agent", agent),
+                       Str("session.id", session)});
   Span* server = make(fetch, "backend-flask", "GET /api/activities/home", SpanKind::kServer,
                       2'000'000, total - 4'000'000);
   if (!server) return added;
-  server->attributes = {Str("http.method", "GET"), Str("http.route", "/api/activities/home"),
+  server->attributes.insert(server->attributes.end(), {Str("http.method", "GET"), Str("http.route", "/api/activities/home"),
                         Str("http.target", "/api/activities/home?page=" + std::to_string(page)),
                         Str("http.scheme", "https"), Str("net.host.name", "api.cruddur.com"),
                         Int("http.status_code", error ? 500 : 200), Str("app.user_id", user),
                         Str("http.user_agent", agent), Str("aws.request_id", tb.Uuid()),
-                        Str("service.version", "2.1.0")};
+                        Str("service.version", "2.1.0"), Str("net.peer.ip", peer_ip),
+                        Int("http.response_content_length", 2000 + rng.Below(30000))});
   if (error) {
     server->status_code = StatusCode::kError;
     server->status_message = "psycopg.errors.QueryCanceled: canceling statement due to statement timeout";
@@ -282,27 +290,27 @@ size_t AddTrace(TemplateBuilder& tb, Rng& rng, int64_t t0, size_t room, std::vec
   Span* mock = make(server, "backend-flask", "home-activities-mock-data", SpanKind::kInternal,
                     3'000'000, inner / 2);
   if (!mock) return added;
-  mock->attributes = {Str("app.now", tb.IsoNow(t0)), Int("app.result_length", 1 + rng.Below(20)),
+  mock->attributes.insert(mock->attributes.end(), {Str("app.now", tb.IsoNow(t0)), Int("app.result_length", 1 + rng.Below(20)),
                       Str("app.user_id", user), Str("code.function", "HomeActivities.run"),
-                      Str("code.namespace", "services.home_activities"), Str("service.version", "2.1.0")};
+                      Str("code.namespace", "services.home_activities"), Str("service.version", "2.1.0")});
   Span* cognito = make(server, "cognito", "CognitoIdentityProvider.GetUser", SpanKind::kServer,
                        2'500'000, DurationNs(rng, 4));
   if (!cognito) return added;
-  cognito->attributes = {Str("rpc.system", "aws-api"), Str("rpc.service", "CognitoIdentityProvider"),
+  cognito->attributes.insert(cognito->attributes.end(), {Str("rpc.system", "aws-api"), Str("rpc.service", "CognitoIdentityProvider"),
                          Str("rpc.method", "GetUser"), Str("aws.region", "us-east-1"),
                          Str("aws.request_id", tb.Uuid()), Str("enduser.id", user),
-                         Int("http.status_code", 200)};
+                         Int("http.status_code", 200), Str("net.peer.name", "cognito-idp.us-east-1.amazonaws.com")});
   const int queries = 1 + static_cast<int>(rng.Below(3));
   for (int q = 0; q < queries; ++q) {
     Span* pg = make(mock, "postgres", q == 0 ? "SELECT activities" : "SELECT users",
                     SpanKind::kServer, 3'500'000 + q * 1'000'000, DurationNs(rng, 3, 1.0));
     if (!pg) return added;
-    pg->attributes = {Str("db.system", "postgresql"), Str("db.name", "cruddur"),
+    pg->attributes.insert(pg->attributes.end(), {Str("db.system", "postgresql"), Str("db.name", "cruddur"),
                       Str("db.operation", "SELECT"),
                       Str("db.statement", q == 0 ? "SELECT * FROM activities WHERE user_uuid = $1 ORDER BY created_at DESC LIMIT 20"
                                                  : "SELECT handle, display_name FROM users WHERE uuid = $1"),
                       Str("net.peer.name", "cruddur-db.internal"), Int("db.rows", rng.Below(21)),
-                      Str("app.user_id", user)};
+                      Str("app.user_id", user), Str("db.user", "cruddur_app"), Int("net.peer.port", 5432)});
     if (error && q == 0) {
       pg->status_code = StatusCode::kError;
       pg->status_message = "canceling statement due to statement timeout";
@@ -317,10 +325,11 @@ size_t AddTrace(TemplateBuilder& tb, Rng& rng, int64_t t0, size_t room, std::vec
   }
   Span* ddb = make(server, "dynamodb", "DynamoDB.Query", SpanKind::kServer, 5'000'000, DurationNs(rng, 6));
   if (!ddb) return added;
-  ddb->attributes = {Str("db.system", "dynamodb"), Str("rpc.method", "Query"),
+  ddb->attributes.insert(ddb->attributes.end(), {Str("db.system", "dynamodb"), Str("rpc.method", "Query"),
                      Str("aws.dynamodb.table_names", "cruddur-messages"), Str("aws.region", "us-east-1"),
                      Str("aws.request_id", tb.Uuid()), Dbl("aws.dynamodb.consumed_capacity", 0.5 * (1 + rng.Below(8))),
-                     Int("aws.dynamodb.count", rng.Below(50))};
+                     Int("aws.dynamodb.count", rng.Below(50)),
+                     Str("net.peer.name", "dynamodb.us-east-1.amazonaws.com")});
   return added;
 }
 

@@ -180,15 +180,30 @@ TEST(HttpServer, BodyOverLimitIs413) {
   conn.Send(req);
   EXPECT_EQ(RawStatus(conn.ReadToEof()), 413);
 
-  // A gzip bomb: small on the wire, far over the limit once inflated.
-  const std::string bomb = Compress(std::string(10 << 20, '\0'));
-  ASSERT_LT(bomb.size(), 1000u);
-  resp = NewHttpClient(address)->Request("POST", "/v1/traces", {{"Content-Encoding", "gzip"}},
-                                         bomb);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(server->Stats().rejected_too_large, 2u);
+}
+
+TEST(HttpServer, GzipBombIs413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1 << 20;
+  std::atomic<int> calls{0};
+  std::string address;
+  auto server =
+      MustStart(options, [&](const HttpRequest& r) { ++calls; return Echo(r); }, &address);
+  // Small on the wire, 64 times the limit once inflated.
+  const std::string bomb = Compress(std::string(64 << 20, '\0'), 16 + 15, Z_BEST_COMPRESSION);
+  ASSERT_LT(bomb.size(), options.max_body_bytes);
+  auto client = NewHttpClient(address);
+  auto resp = client->Request("POST", "/v1/traces", {{"Content-Encoding", "gzip"}}, bomb);
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->status, 413);
-  EXPECT_EQ(calls.load(), 1);
-  EXPECT_EQ(server->Stats().rejected_too_large, 3u);
+  EXPECT_NE(resp->body.find("after decompression"), std::string::npos) << resp->body;
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(server->Stats().rejected_too_large, 1u);
+  resp = client->Request("GET", "/still-fine", {}, "");  // the body was fully read: keep-alive
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 200);
 }
 
 TEST(HttpServer, UnknownContentEncodingIs415) {

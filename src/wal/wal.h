@@ -52,8 +52,11 @@ struct WalStats {
 struct ReplayStats {
   uint64_t records = 0;
   uint64_t files = 0;
-  uint64_t torn_tail_bytes = 0;     // bytes discarded at the end of the last file
-  uint64_t corrupt_records = 0;     // records skipped for CRC mismatch or bad framing
+  // Bytes discarded in torn tails: a bad or incomplete frame that reaches the end of its file
+  // (a crash mid-write; usually the last file, or an older one that was current at a crash).
+  uint64_t torn_tail_bytes = 0;
+  // Bad frames followed by more bytes (mid-file corruption); the rest of that file is skipped.
+  uint64_t corrupt_records = 0;
 };
 
 class Wal {

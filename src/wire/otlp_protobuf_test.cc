@@ -1,4 +1,5 @@
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ std::string Array(const std::vector<std::string>& values) {
     for (const auto& v : values) w.BytesField(1, v);
   });
   return Msg([&](ProtoWriter& w) { w.BytesField(5, list); });
+}
+
+// Decoded batches hold views into their body; this keeps test bodies alive.
+const std::string& Keep(std::string body) {
+  static std::deque<std::string> bodies;
+  return bodies.emplace_back(std::move(body));
 }
 
 std::string Id(size_t n, uint8_t fill) { return std::string(n, static_cast<char>(fill)); }
@@ -194,7 +201,7 @@ TEST(DecodeOtlpProtobuf, EventsAndLinksBecomeRows) {
     w.BytesField(13, link);
     w.BytesField(9, Kv("late.attr", Int(7)));
   })};
-  auto r = DecodeOtlpTracesProtobuf(OneSpanRequest(s));
+  auto r = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)));
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->rows.size(), 3u);
   EXPECT_EQ(r->span_count(), 1u);
@@ -240,7 +247,7 @@ TEST(DecodeOtlpProtobuf, NestedAttributesFlatten) {
       Kv("raw", Msg([](ProtoWriter& w) { w.BytesField(7, std::string("\x00\xff\x10", 3)); })),
       Kv("novalue", std::string()),
   };
-  auto r = DecodeOtlpTracesProtobuf(OneSpanRequest(s));
+  auto r = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)));
   ASSERT_TRUE(r.ok()) << r.status();
   const SpanRow& row = r->rows[0];
   EXPECT_EQ(Find(*r, row.attrs, "http.method")->str, "GET");
@@ -264,9 +271,8 @@ TEST(DecodeOtlpProtobuf, ResourceAfterScopeSpansAndUnknownFields) {
     w.BytesField(3, "https://opentelemetry.io/schemas/1.21.0");
     w.BytesField(1, Resource({Kv("service.name", Str("  frontend-react-js "))}));
   });
-  auto r = DecodeOtlpTracesProtobuf(Request({rs}) + Msg([](ProtoWriter& w) {
-                                      w.Fixed32Field(9, 1);
-                                    }));
+  auto r = DecodeOtlpTracesProtobuf(
+      Keep(Request({rs}) + Msg([](ProtoWriter& w) { w.Fixed32Field(9, 1); })));
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->rows.size(), 1u);
   EXPECT_EQ(r->rows[0].service_name, "frontend-react-js");
@@ -364,7 +370,7 @@ TEST(DecodeOtlpProtobuf, WrongWireTypeForKnownFieldIsSkipped) {
     w.VarintField(5, 12);  // name as a varint: ignored
     w.BytesField(6, "x");  // kind as bytes: ignored
   })};
-  auto r = DecodeOtlpTracesProtobuf(OneSpanRequest(s));
+  auto r = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rows[0].name, "GET /api/activities/home");
   EXPECT_EQ(r->rows[0].kind, SpanKind::kUnspecified);
@@ -378,7 +384,7 @@ TEST(DecodeOtlpProtobuf, AttributeNestingGuard) {
   EXPECT_NE(ErrorOf(OneSpanRequest(s)).find("message nesting too deep"), std::string::npos);
   DecodeLimits roomy;
   roomy.max_nesting = 100;
-  auto r = DecodeOtlpTracesProtobuf(OneSpanRequest(s), roomy);
+  auto r = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)), roomy);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->attrs[r->rows[0].attrs.begin].str,
             std::string(40, '[') + "1" + std::string(40, ']'));
@@ -400,7 +406,7 @@ TEST(DecodeOtlpProtobuf, LongStringsAreTruncatedOnUtf8Boundary) {
   s.name = std::string(100, 'n');
   DecodeLimits limits;
   limits.max_string_bytes = 3;
-  auto r = DecodeOtlpTracesProtobuf(OneSpanRequest(s), limits);
+  auto r = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)), limits);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->attrs[r->rows[0].attrs.begin].str, "ab");
   EXPECT_EQ(r->rows[0].name, "nnn");
@@ -414,10 +420,10 @@ TEST(DecodeOtlpProtobuf, DecodedSizeBudget) {
   s.extra = {events};
   DecodeLimits limits;
   limits.max_decoded_bytes = 1 << 20;
-  auto r = DecodeOtlpTracesProtobuf(OneSpanRequest(s), limits);
+  auto r = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)), limits);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
-  auto ok = DecodeOtlpTracesProtobuf(OneSpanRequest(s));
+  auto ok = DecodeOtlpTracesProtobuf(Keep(OneSpanRequest(s)));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->rows.size(), 20001u);
 }

@@ -17,9 +17,10 @@
 namespace waggle::net_test {
 
 // gzip (window_bits 16+15) or zlib (15) or raw deflate (-15) compression of `in`.
-inline std::string Compress(std::string_view in, int window_bits = 16 + 15) {
+inline std::string Compress(std::string_view in, int window_bits = 16 + 15,
+                            int level = Z_BEST_SPEED) {
   z_stream zs{};
-  deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+  deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&zs, in.size()) + 32, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());

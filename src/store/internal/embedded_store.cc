@@ -40,10 +40,10 @@ Status EmbeddedStore::Append(const SpanBatch& batch) {
   EncodeBatch(batch, &record);
   {
     absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(CheckOpen());
     while (options_.background_threads && frozen_.size() >= kMaxFrozenHeads && !stopping_) {
       frozen_done_cv_.Wait(&mu_);  // back-pressure: the flush thread is behind
     }
+    RETURN_IF_ERROR(CheckOpen());
   }
   bool full = false;
   {

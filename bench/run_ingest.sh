@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The ingest benchmark of issue 2: starts a Release `waggle serve` (--wal-sync fsync, temporary
+# data dir, free loopback ports from its ready file), drives it with bench/ingest_bench
+# (8 client threads, OTLP/HTTP protobuf, ~500-byte spans), then stops it with SIGTERM (which
+# flushes the head to segments) and reports on-disk bytes per span.
+#
+# usage: bench/run_ingest.sh [ingest_bench flags]
+#   --duration S     load for S seconds (default 10)
+#   --spans N        stop after N acknowledged spans; `--spans 10000000 --duration 0` checks the
+#                    RSS target (<= 1 GB with 10M spans stored)
+#   --threads T      client threads (default 8)      --batch B   spans per request (default 1000)
+# env: WAGGLE_BIN (default build/src/server/waggle), INGEST_BENCH (default build/bench/ingest_bench),
+#      BENCH_DIR (parent of the temporary data dir, default $TMPDIR or /tmp), KEEP_DATA=1
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WAGGLE_BIN="${WAGGLE_BIN:-$ROOT/build/src/server/waggle}"
+INGEST_BENCH="${INGEST_BENCH:-$ROOT/build/bench/ingest_bench}"
+
+if [[ ! -x "$WAGGLE_BIN" || ! -x "$INGEST_BENCH" ]]; then
+  if [[ -f "$ROOT/build/build.ninja" ]]; then
+    echo "run_ingest: building waggle and ingest_bench in build/" >&2
+    ninja -C "$ROOT/build" waggle ingest_bench >&2
+  fi
+fi
+for b in "$WAGGLE_BIN" "$INGEST_BENCH"; do
+  if [[ ! -x "$b" ]]; then
+    echo "run_ingest: $b not found; build Release first (make build)" >&2
+    exit 2
+  fi
+done
+
+work="$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/waggle-bench.XXXXXX")"
+data="$work/data"
+pid=""
+cleanup() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  if [[ "${KEEP_DATA:-0}" == 1 ]]; then echo "run_ingest: data kept in $data" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$WAGGLE_BIN" serve --data-dir "$data" --wal-sync fsync \
+  --http-listen 127.0.0.1:0 --otlp-http-listen 127.0.0.1:0 \
+  --otlp-grpc-listen 127.0.0.1:0 --xray-listen 127.0.0.1:0 \
+  --ready-file "$work/ready.json" >"$work/waggle.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  [[ -s "$work/ready.json" ]] && break
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "run_ingest: waggle exited before it was ready:" >&2
+    tail -20 "$work/waggle.log" >&2
+    exit 1
+  fi
+  sleep 0.05
+done
+addr() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" "$work/ready.json"; }
+otlp="$(addr otlp_http)"
+api="$(addr http)"
+if [[ -z "$otlp" || -z "$api" ]]; then
+  echo "run_ingest: no addresses in the ready file: $(cat "$work/ready.json")" >&2
+  exit 1
+fi
+echo "waggle $("$WAGGLE_BIN" version 2>/dev/null | head -1) (pid $pid) on otlp_http $otlp, http $api; data dir $data, --wal-sync fsync"
+
+set +e
+"$INGEST_BENCH" --otlp "$otlp" --api "$api" --pid "$pid" "$@" | tee "$work/bench.out"
+bench_rc=${PIPESTATUS[0]}
+set -e
+spans="$(sed -n 's/.*machine-readable: spans=\([0-9]*\).*/\1/p' "$work/bench.out")"
+
+t0=$(date +%s.%N)
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+t1=$(date +%s.%N)
+pid=""
+
+echo
+echo "after SIGTERM (flush)"
+calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+printf '  shutdown             exit code %d after %s s\n' "$rc" "$(calc "$t1 - $t0")"
+if [[ -z "$spans" || "$spans" == 0 ]]; then
+  echo "  no spans were acknowledged; no disk figures"
+  exit 1
+fi
+seg_bytes=0
+seg_files=0
+if [[ -d "$data/segments" ]]; then
+  seg_bytes=$(du -sb "$data/segments" | cut -f1)
+  seg_files=$(find "$data/segments" -type f | wc -l)
+fi
+all_bytes=$(du -sb "$data" | cut -f1)
+seg_bps=$(calc "$seg_bytes / $spans")
+all_bps=$(calc "$all_bytes / $spans")
+verdict=$(awk "BEGIN { print ($all_bps <= 25) ? 1 : 0 }")
+printf '  segments/            %d bytes in %d files = %s bytes/span\n' "$seg_bytes" "$seg_files" "$seg_bps"
+printf '  whole data dir       %d bytes = %s bytes/span   [target <= 25 bytes/span: %s]\n' \
+  "$all_bytes" "$all_bps" "$([[ $verdict == 1 ]] && echo met || echo 'NOT met')"
+echo "  (apparent sizes, du -sb; the data dir also holds the WAL and any files not yet compacted)"
+echo
+echo "published peer figures (their documentation, not measured here)"
+printf '  Jaeger v2 on ClickHouse  75.7 bytes/span  -> waggle uses %sx of that\n' \
+  "$(calc "$all_bps / 75.7")"
+printf '  Tempo (Parquet)          ~58 bytes/span   -> waggle uses %sx of that\n' \
+  "$(calc "$all_bps / 58")"
+if [[ $rc -ne 0 ]]; then
+  echo "run_ingest: waggle exited with $rc on SIGTERM" >&2
+  tail -20 "$work/waggle.log" >&2
+  exit 1
+fi
+exit "$bench_rc"
