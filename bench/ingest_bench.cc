@@ -251,7 +251,7 @@ size_t AddTrace(TemplateBuilder& tb, Rng& rng, int64_t t0, size_t room, std::vec
     s.scope_name = "cruddur";
     s.scope_version = "1.4.2";
     // What a resource would carry, flattened onto every span as Honeycomb shows it.
-    s.attributes = {Str("host.name", "ip-10-0-" + std::to_string(s.service_name.size()) + "-17"),
+    s.attributes = {Str("host.name", "ip-10-0-" + std::to_string(s.service_name.size()) + "-17.ec2.internal"),
                     Str("telemetry.sdk.language", s.service_name == "frontend-react-js" ? "webjs" : "python")};
     out->push_back(std::move(s));
     ++added;

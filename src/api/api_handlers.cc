@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 
 #include "api/json_writer.h"
 #include "api/trace_json.h"
@@ -113,9 +114,16 @@ HttpResponse ApiHandlers::ListTraces(const HttpRequest& request) {
   return HttpResponse::Json(200, TraceSummariesJson(*traces));
 }
 
-HttpResponse ApiHandlers::Auth(const HttpRequest&) const {
+HttpResponse ApiHandlers::Auth(const HttpRequest& request) const {
+  // A stable, non-secret id for the key (FNV-1a of it); Honeycomb returns its key id here.
+  uint32_t h = 2166136261u;
+  for (unsigned char c : ApiKeys::PresentedKey(request)) h = (h ^ c) * 16777619u;
+  char id[16];
+  std::snprintf(id, sizeof(id), "wk_%08x", h);
   JsonWriter w;
   w.BeginObject();
+  w.Key("id").String(id);
+  w.Key("type").String("configuration");
   w.Key("api_key_access").BeginObject();
   for (const char* k : {"events", "markers", "triggers", "boards", "queries", "columns",
                         "create_datasets", "slos", "recipients"}) {

@@ -131,6 +131,8 @@ TEST_F(ApiHandlersTest, AuthEndpointShape) {
   EXPECT_TRUE(bool(doc["api_key_access"]["queries"].get_bool().value()));
   EXPECT_EQ(std::string_view(doc["environment"]["slug"].get_string().value()), "test-env");
   EXPECT_EQ(std::string_view(doc["team"]["name"].get_string().value()), "waggle");
+  EXPECT_EQ(std::string_view(doc["type"].get_string().value()), "configuration");
+  EXPECT_EQ(std::string_view(doc["id"].get_string().value()).substr(0, 3), "wk_");
 }
 
 TEST(ApiHandlersAuth, KeysAreRequiredOnApiButNotOnOps) {

@@ -62,9 +62,9 @@ std::string ProtobufRequest() {
                      Fixed64(8, 1'700'000'000'050'000'000ull);
   std::string service =
       Len(1, Len(1, "service.name") + Len(2, Len(1, "backend-flask")));  // KeyValue
-  std::string resource = Len(1, service);
-  std::string scope_spans = Len(2, span);
-  std::string resource_spans = Len(1, resource) + Len(2, scope_spans);
+  std::string resource_field = Len(1, service);  // ResourceSpans.resource
+  std::string scope_spans = Len(2, span);          // ScopeSpans{spans}
+  std::string resource_spans = resource_field + Len(2, scope_spans);
   return Len(1, resource_spans);
 }
 

@@ -209,6 +209,10 @@ Status Server::Shutdown() {
   if (http_server_) http_server_->Stop(kShutdownGraceMs);
   Status st = OkStatus();
   if (store_) st = store_->Close();
+  // A clean stop removes the ready file so nobody connects to a stale address.
+  if (!config_.ready_file.empty() && !addresses_.http.empty()) {
+    ::unlink(config_.ready_file.c_str());
+  }
   return st;
 }
 

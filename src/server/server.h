@@ -4,7 +4,8 @@
 // health, metrics, and OTLP/HTTP `/v1/traces` too) and the OTLP/HTTP port, marks /readyz ready
 // and then writes the ready file. OTLP/gRPC and X-Ray are configured but not served yet; their
 // ready-file entries are empty. Shutdown() marks not-ready, stops both listeners (they finish
-// in-flight requests within a grace period), then closes the store, which flushes.
+// in-flight requests within a grace period), closes the store (which flushes) and removes the
+// ready file.
 //
 // Thread-safety: Start/Shutdown from one controlling thread; accessors are safe afterwards.
 #pragma once

@@ -140,8 +140,9 @@ StatusOr<std::string> RenderWaterfall(std::string_view trace_json, bool color, i
          FormatMs(total_ms) + ", started " + StrOr(doc, "start");
   if (errors > 0) out += ", " + std::to_string(errors) + " with errors";
   out += "\n\n";
-  out += Pad("  offset", 12) + Pad("duration", 12) + Pad("service", service_w + 2) +
-         Pad("span", name_w + 2) + "\n";
+  std::string header = Pad("    offset", 12) + Pad("duration", 12) +
+                       Pad("service", service_w + 2) + "span";
+  out += header + "\n";
   for (const Line& l : lines) {
     std::string name = std::string(2 * l.depth, ' ') + l.name;
     if (name.size() > 60) name = name.substr(0, 57) + "...";

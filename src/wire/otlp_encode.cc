@@ -123,7 +123,9 @@ std::string EncodeOtlpTracesProtobuf(const std::vector<Span>& spans) {
     for (ScopeGroup& g : scopes) {
       if (g.name == s.scope_name && g.version == s.scope_version) scope = &g;
     }
-    if (scope == nullptr) scope = &scopes.emplace_back(ScopeGroup{s.scope_name, s.scope_version, {}});
+    if (scope == nullptr) {
+      scope = &scopes.emplace_back(ScopeGroup{s.scope_name, s.scope_version, {}});
+    }
     scope->spans.push_back(&s);
   }
 

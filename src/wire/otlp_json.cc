@@ -6,6 +6,7 @@
 // hex trace/span ids in any case ("" parentSpanId = root), 64-bit integers as decimal strings
 // or numbers, enums as integers (enum names are accepted too), null = absent, unknown keys
 // ignored.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -15,6 +16,7 @@
 
 #include "simdjson.h"
 #include "wire/internal/decode_util.h"
+#include "wire/internal/json_values.h"
 #include "wire/otlp.h"
 
 namespace waggle {
@@ -27,106 +29,16 @@ using simdjson::dom::object;
 using wire_internal::ArenaWriter;
 using wire_internal::DecodeBudget;
 using wire_internal::InvalidAt;
+using wire_internal::IsAnyValueMember;
+using wire_internal::IsHexString;
+using wire_internal::JsonIsNull;
+using wire_internal::JsonToDouble;
+using wire_internal::JsonToInteger;
 using wire_internal::Location;
 
 // Bodies up to this size reuse a per-thread parser (and its buffers); bigger ones get a
 // parser of their own so a single huge request does not pin memory for the thread's life.
 constexpr size_t kReusableParserBytes = 4 * 1024 * 1024;
-
-bool IsNull(element e) { return e.type() == element_type::NULL_VALUE; }
-
-// Integral value of a JSON number or decimal string, within [lo, hi].
-bool ToInteger(element e, int64_t lo, uint64_t hi, int64_t* out_signed, uint64_t* out_unsigned) {
-  switch (e.type()) {
-    case element_type::INT64: {
-      int64_t v = e.get_int64().value_unsafe();
-      if (v < lo || (v >= 0 && static_cast<uint64_t>(v) > hi)) return false;
-      *out_signed = v;
-      *out_unsigned = static_cast<uint64_t>(v);
-      return true;
-    }
-    case element_type::UINT64: {
-      uint64_t v = e.get_uint64().value_unsafe();
-      if (v > hi) return false;
-      *out_signed = static_cast<int64_t>(v);
-      *out_unsigned = v;
-      return true;
-    }
-    case element_type::DOUBLE: {  // e.g. 1.7e18 from a client that lost integer precision
-      double d = e.get_double().value_unsafe();
-      if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) ||
-          d >= 18446744073709551616.0 || d > static_cast<double>(hi)) {
-        return false;
-      }
-      if (d < 0) {
-        *out_signed = static_cast<int64_t>(d);
-        *out_unsigned = static_cast<uint64_t>(*out_signed);
-      } else {
-        *out_unsigned = static_cast<uint64_t>(d);
-        *out_signed = static_cast<int64_t>(*out_unsigned);
-      }
-      return true;
-    }
-    case element_type::STRING: {
-      std::string_view s = e.get_string().value_unsafe();
-      if (s.empty()) return false;
-      const char* b = s.data();
-      const char* end = b + s.size();
-      if (*b == '-') {
-        int64_t v;
-        auto res = std::from_chars(b, end, v);
-        if (res.ec != std::errc() || res.ptr != end || v < lo) return false;
-        *out_signed = v;
-        *out_unsigned = static_cast<uint64_t>(v);
-        return true;
-      }
-      uint64_t v;
-      auto res = std::from_chars(b, end, v);
-      if (res.ec != std::errc() || res.ptr != end || v > hi) return false;
-      *out_signed = static_cast<int64_t>(v);
-      *out_unsigned = v;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-bool ToDouble(element e, double* out) {
-  switch (e.type()) {
-    case element_type::INT64: *out = static_cast<double>(e.get_int64().value_unsafe()); return true;
-    case element_type::UINT64: *out = static_cast<double>(e.get_uint64().value_unsafe()); return true;
-    case element_type::DOUBLE: *out = e.get_double().value_unsafe(); return true;
-    case element_type::STRING: {
-      std::string_view s = e.get_string().value_unsafe();
-      if (s == "NaN") *out = std::numeric_limits<double>::quiet_NaN();
-      else if (s == "Infinity") *out = std::numeric_limits<double>::infinity();
-      else if (s == "-Infinity") *out = -std::numeric_limits<double>::infinity();
-      else {
-        auto res = std::from_chars(s.data(), s.data() + s.size(), *out);
-        return res.ec == std::errc() && res.ptr == s.data() + s.size() && !s.empty();
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool IsHex(std::string_view s) {
-  if (s.size() % 2 != 0) return false;
-  for (char c : s) {
-    if (HexDigit(c) < 0) return false;
-  }
-  return true;
-}
 
 class JsonDecoder {
  public:
@@ -136,13 +48,16 @@ class JsonDecoder {
         budget_(limits.max_decoded_bytes),
         arena_(&batch->arena, &budget_) {}
 
-  Status Run(element root) {
+  // `body_size` sizes the initial reservations (see the protobuf decoder).
+  Status Run(element root, size_t body_size) {
+    batch_->rows.reserve(std::min<size_t>(body_size / 512, 1 << 16));
+    batch_->attrs.reserve(std::min<size_t>(body_size / 48, 1 << 20));
     object obj;
     if (root.get_object().get(obj) != simdjson::SUCCESS) {
       return absl::InvalidArgumentError("request must be a JSON object");
     }
     for (auto field : obj) {
-      if (field.key != "resourceSpans" || IsNull(field.value)) continue;
+      if (field.key != "resourceSpans" || JsonIsNull(field.value)) continue;
       array list;
       if (field.value.get_array().get(list) != simdjson::SUCCESS) {
         return absl::InvalidArgumentError("resourceSpans must be an array");
@@ -166,13 +81,13 @@ class JsonDecoder {
   // untouched and must not be iterated).
   Status AsArray(element e, std::string_view what, array* out, bool* present) const {
     *present = false;
-    if (IsNull(e)) return OkStatus();
+    if (JsonIsNull(e)) return OkStatus();
     *present = true;
     if (e.get_array().get(*out) == simdjson::SUCCESS) return OkStatus();
     return InvalidAt(where_, wire_internal::Cat(what, " must be an array"));
   }
   Status AsString(element e, std::string_view what, std::string_view* out) const {
-    if (IsNull(e)) {
+    if (JsonIsNull(e)) {
       *out = {};
       return OkStatus();
     }
@@ -189,9 +104,9 @@ class JsonDecoder {
     return OkStatus();
   }
   Status AsUint(element e, std::string_view what, uint64_t hi, uint64_t* out) const {
-    if (IsNull(e)) return OkStatus();
+    if (JsonIsNull(e)) return OkStatus();
     int64_t ignored;
-    if (ToInteger(e, 0, hi, &ignored, out)) return OkStatus();
+    if (JsonToInteger(e, 0, hi, &ignored, out)) return OkStatus();
     return InvalidAt(where_, wire_internal::Cat(what, " must be an integer in [0, ", hi,
                                           "] (a number or a decimal string)"));
   }
@@ -210,7 +125,7 @@ class JsonDecoder {
     for (auto field : obj) {
       if (field.key == "resource") {
         resource = field.value;
-        has_resource = !IsNull(field.value);
+        has_resource = !JsonIsNull(field.value);
       } else if (field.key == "scopeSpans") {
         scope_spans = field.value;
         has_scope_spans = true;
@@ -251,7 +166,7 @@ class JsonDecoder {
     element spans;
     bool has_spans = false;
     for (auto field : obj) {
-      if (field.key == "scope" && !IsNull(field.value)) {
+      if (field.key == "scope" && !JsonIsNull(field.value)) {
         RETURN_IF_ERROR(DecodeScope(field.value, &proto));
       } else if (field.key == "spans") {
         spans = field.value;
@@ -339,7 +254,7 @@ class JsonDecoder {
     RETURN_IF_ERROR(ParseId(parent_id, "parentSpanId", true, &row.parent_span_id));
     RETURN_IF_ERROR(PushRow(row));
 
-    if (has_events && !IsNull(events)) {
+    if (has_events && !JsonIsNull(events)) {
       array list;
       bool present;
       RETURN_IF_ERROR(AsArray(events, "events", &list, &present));
@@ -350,7 +265,7 @@ class JsonDecoder {
         RETURN_IF_ERROR(DecodeEvent(ev, row));
       }
     }
-    if (has_links && !IsNull(links)) {
+    if (has_links && !JsonIsNull(links)) {
       where_.sub = Location::Sub::kNone;
       array list;
       bool present;
@@ -432,7 +347,7 @@ class JsonDecoder {
   }
 
   Status DecodeKind(element e, SpanKind* out) const {
-    if (IsNull(e)) return OkStatus();
+    if (JsonIsNull(e)) return OkStatus();
     std::string_view name;
     if (e.get_string().get(name) == simdjson::SUCCESS) {
       static constexpr std::string_view kNames[] = {
@@ -452,7 +367,7 @@ class JsonDecoder {
   }
 
   Status DecodeStatus(element e, SpanRow* row) {
-    if (IsNull(e)) return OkStatus();
+    if (JsonIsNull(e)) return OkStatus();
     object obj;
     RETURN_IF_ERROR(AsObject(e, "status", &obj));
     for (auto field : obj) {
@@ -494,7 +409,7 @@ class JsonDecoder {
     for (auto field : obj) {
       if (field.key == "key") {
         RETURN_IF_ERROR(AsString(field.value, "attribute key", &key));
-      } else if (field.key == "value" && !IsNull(field.value)) {
+      } else if (field.key == "value" && !JsonIsNull(field.value)) {
         value = field.value;
         has_value = true;
       }
@@ -505,7 +420,7 @@ class JsonDecoder {
     std::string_view member;
     element v;
     for (auto field : any) {  // the last known member wins
-      if (IsAnyValueMember(field.key) && !IsNull(field.value)) {
+      if (IsAnyValueMember(field.key) && !JsonIsNull(field.value)) {
         member = field.key;
         v = field.value;
       }
@@ -519,7 +434,8 @@ class JsonDecoder {
     } else if (!arena_.Copy(key, &attr.key)) {
       return budget_.Exhausted();
     }
-    const std::string bad = wire_internal::Cat("attribute \"", key.substr(0, 64), "\": bad ", member);
+    const std::string bad =
+        wire_internal::Cat("attribute \"", key.substr(0, 64), "\": bad ", member);
     if (member == "stringValue") {
       RETURN_IF_ERROR(CopyString(v, bad, &attr.str));
     } else if (member == "boolValue") {
@@ -528,13 +444,13 @@ class JsonDecoder {
     } else if (member == "intValue") {
       attr.type = ValueType::kInt;
       uint64_t ignored;
-      if (!ToInteger(v, std::numeric_limits<int64_t>::min(),
+      if (!JsonToInteger(v, std::numeric_limits<int64_t>::min(),
                      std::numeric_limits<int64_t>::max(), &attr.i, &ignored)) {
         return InvalidAt(where_, bad);
       }
     } else if (member == "doubleValue") {
       attr.type = ValueType::kDouble;
-      if (!ToDouble(v, &attr.d)) return InvalidAt(where_, bad);
+      if (!JsonToDouble(v, &attr.d)) return InvalidAt(where_, bad);
     } else if (member == "bytesValue") {
       RETURN_IF_ERROR(CopyString(v, bad, &attr.str));  // already base64 in OTLP/JSON
     } else if (member == "kvlistValue" && depth < wire_internal::kMaxFlattenDepth) {
@@ -551,7 +467,9 @@ class JsonDecoder {
       return OkStatus();
     } else {  // arrayValue, or a kvlistValue nested too deep: JSON text
       std::string text;
-      RETURN_IF_ERROR(MemberToJson(member, v, 0, &text));
+      if (!wire_internal::JsonMemberToText(member, v, 0, limits_, &text)) {
+        return InvalidAt(where_, "attribute value nesting too deep");
+      }
       if (!arena_.Copy(wire_internal::TruncateUtf8(text, limits_.max_string_bytes), &attr.str)) {
         return budget_.Exhausted();
       }
@@ -559,120 +477,11 @@ class JsonDecoder {
     return PushAttr(attr);
   }
 
-  static bool IsAnyValueMember(std::string_view k) {
-    return k == "stringValue" || k == "boolValue" || k == "intValue" || k == "doubleValue" ||
-           k == "arrayValue" || k == "kvlistValue" || k == "bytesValue";
-  }
-
-  // Appends the JSON text of an AnyValue object.
-  Status AnyValueToJson(element e, int nesting, std::string* out) {
-    object any;
-    if (e.get_object().get(any) != simdjson::SUCCESS) {
-      out->append("null");
-      return OkStatus();
-    }
-    std::string_view member;
-    element v;
-    for (auto field : any) {
-      if (IsAnyValueMember(field.key) && !IsNull(field.value)) {
-        member = field.key;
-        v = field.value;
-      }
-    }
-    if (member.empty()) {
-      out->append("null");
-      return OkStatus();
-    }
-    return MemberToJson(member, v, nesting, out);
-  }
-
-  // Appends the JSON text of AnyValue member `member` with value `v`, in the same form the
-  // protobuf decoder produces. Output past max_string_bytes is cut short.
-  Status MemberToJson(std::string_view member, element v, int nesting, std::string* out) {
-    if (nesting > limits_.max_nesting) {
-      return InvalidAt(where_, "attribute value nesting too deep");
-    }
-    const size_t max = limits_.max_string_bytes;
-    if (member == "stringValue" || member == "bytesValue") {
-      std::string_view s;
-      if (v.get_string().get(s) != simdjson::SUCCESS) s = {};
-      wire_internal::AppendJsonString(wire_internal::TruncateUtf8(s, max), out);
-    } else if (member == "boolValue") {
-      bool b = false;
-      if (v.get_bool().get(b) != simdjson::SUCCESS) b = false;
-      out->append(b ? "true" : "false");
-    } else if (member == "intValue") {
-      int64_t i = 0;
-      uint64_t ignored;
-      if (ToInteger(v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
-                    &i, &ignored)) {
-        out->append(std::to_string(i));
-      } else {
-        out->append("null");
-      }
-    } else if (member == "doubleValue") {
-      double d = 0;
-      if (ToDouble(v, &d)) wire_internal::AppendJsonDouble(d, out);
-      else out->append("null");
-    } else {  // arrayValue / kvlistValue: {"values": [...]}
-      const bool is_array = member == "arrayValue";
-      out->push_back(is_array ? '[' : '{');
-      object holder;
-      array values;
-      bool has_values = false;
-      if (v.get_object().get(holder) == simdjson::SUCCESS) {
-        for (auto field : holder) {
-          if (field.key == "values") {
-            has_values = field.value.get_array().get(values) == simdjson::SUCCESS;
-          }
-        }
-      }
-      bool first = true;
-      if (!has_values) {
-        out->push_back(is_array ? ']' : '}');
-        return OkStatus();
-      }
-      for (element item : values) {
-        if (out->size() > max) break;
-        if (!first) out->push_back(',');
-        first = false;
-        if (is_array) {
-          RETURN_IF_ERROR(AnyValueToJson(item, nesting + 1, out));
-          continue;
-        }
-        std::string_view key;
-        element value;
-        bool has_value = false;
-        object kv;
-        if (item.get_object().get(kv) == simdjson::SUCCESS) {
-          for (auto field : kv) {
-            if (field.key == "key" && field.value.get_string().get(key) != simdjson::SUCCESS) {
-              key = {};
-            }
-            if (field.key == "value") {
-              value = field.value;
-              has_value = true;
-            }
-          }
-        }
-        wire_internal::AppendJsonString(wire_internal::TruncateUtf8(key, max), out);
-        out->push_back(':');
-        if (has_value) {
-          RETURN_IF_ERROR(AnyValueToJson(value, nesting + 1, out));
-        } else {
-          out->append("null");
-        }
-      }
-      out->push_back(is_array ? ']' : '}');
-    }
-    return OkStatus();
-  }
-
   template <size_t N>
   Status ParseId(std::string_view hex, std::string_view name, bool optional,
                  std::array<uint8_t, N>* out) const {
     if (optional && hex.empty()) return OkStatus();  // root span
-    if (!IsHex(hex)) {
+    if (!IsHexString(hex)) {
       return InvalidAt(where_, wire_internal::Cat(name, " must be ", 2 * N, " hex digits, got \"",
                                             hex.substr(0, 2 * N + 8),
                                             hex.size() > 2 * N + 8 ? "...\"" : "\""));
@@ -736,7 +545,7 @@ StatusOr<SpanBatch> DecodeOtlpTracesJson(std::string_view body, const DecodeLimi
   }
   SpanBatch batch;
   JsonDecoder decoder(limits, &batch);
-  RETURN_IF_ERROR(decoder.Run(root));
+  RETURN_IF_ERROR(decoder.Run(root, body.size()));
   return batch;
 }
 

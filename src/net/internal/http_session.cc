@@ -119,6 +119,7 @@ void HttpSession::ReadBody() {
 
 void HttpSession::OnBody(beast::error_code ec) {
   if (ec) return FailRead(ec);
+  ctx_->requests.fetch_add(1, std::memory_order_relaxed);
   BuildRequest();
   Dispatch();
 }
@@ -248,7 +249,6 @@ void HttpSession::SendResponse(HttpResponse reply, bool close) {
 
 void HttpSession::OnWrite(beast::error_code ec, size_t bytes) {
   LogAccess(bytes);
-  if (admitted_) ctx_->requests.fetch_add(1, std::memory_order_relaxed);
   EndRequest();
   if (request_.body.capacity() > spare_body_.capacity()) std::swap(request_.body, spare_body_);
   request_.body.clear();

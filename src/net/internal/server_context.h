@@ -31,7 +31,7 @@ struct ServerContext {
   // Set once by Stop(): sessions stop keeping connections alive.
   std::atomic<bool> stopping{false};
 
-  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> requests{0};  // well-formed requests read completely
   std::atomic<uint64_t> rejected_overload{0};
   std::atomic<uint64_t> rejected_too_large{0};
   std::atomic<uint64_t> bad_requests{0};

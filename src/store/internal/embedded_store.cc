@@ -40,8 +40,15 @@ Status EmbeddedStore::Append(const SpanBatch& batch) {
   EncodeBatch(batch, &record);
   {
     absl::MutexLock lock(&mu_);
+    const absl::Time deadline = absl::Now() + absl::Seconds(kBackPressureWaitSeconds);
     while (options_.background_threads && frozen_.size() >= kMaxFrozenHeads && !stopping_) {
-      frozen_done_cv_.Wait(&mu_);  // back-pressure: the flush thread is behind
+      // Back-pressure: the flush thread is behind. Give up after a while so callers can
+      // answer 503 rather than hang (e.g. when the disk is full and flushes keep failing).
+      if (frozen_done_cv_.WaitWithDeadline(&mu_, deadline)) {
+        return absl::UnavailableError(absl::StrCat(
+            "store: flushing is behind (", frozen_.size(), " heads waiting); last error: ",
+            std::string(background_error_.message())));
+      }
     }
     RETURN_IF_ERROR(CheckOpen());
   }

@@ -20,7 +20,8 @@
 //
 // Threads: the flush thread (drains the frozen queue, FIFO) and the maintenance thread (head
 // age, compaction, retention, every ~second); both optional (StoreOptions::background_threads).
-// Back-pressure: Append waits while kMaxFrozenHeads heads await flushing.
+// Back-pressure: Append waits while kMaxFrozenHeads heads await flushing (Unavailable after
+// kBackPressureWaitSeconds).
 //
 // Thread-safety: all public methods are thread-safe.
 #pragma once
@@ -44,6 +45,7 @@ namespace waggle::store_internal {
 class EmbeddedStore final : public Store {
  public:
   static constexpr size_t kMaxFrozenHeads = 2;
+  static constexpr int kBackPressureWaitSeconds = 10;
 
   explicit EmbeddedStore(const StoreOptions& options);
   ~EmbeddedStore() override;
@@ -90,6 +92,7 @@ class EmbeddedStore final : public Store {
   void MaintenanceLoop();
   std::string SegmentName(uint64_t id) const;
   uint64_t NextSegmentId();
+  void InsertSegmentLocked(std::shared_ptr<Segment> segment) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Snapshot TakeSnapshot() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Appends the trace's rows from `snapshot` (frozen heads, segments) to *out.

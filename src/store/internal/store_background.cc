@@ -17,6 +17,12 @@ std::string EmbeddedStore::SegmentName(uint64_t id) const {
   return buf;
 }
 
+void EmbeddedStore::InsertSegmentLocked(std::shared_ptr<Segment> segment) {
+  auto pos = std::upper_bound(segments_.begin(), segments_.end(), segment->id(),
+                              [](uint64_t id, const auto& s) { return id < s->id(); });
+  segments_.insert(pos, std::move(segment));
+}
+
 uint64_t EmbeddedStore::NextSegmentId() {
   absl::MutexLock lock(&mu_);
   return next_segment_id_++;
@@ -61,7 +67,7 @@ Status EmbeddedStore::FlushOneFrozen(bool* did) {
                    Segment::Open(env_, JoinPath(segment_dir_, name)));
   {
     absl::MutexLock lock(&mu_);
-    segments_.push_back(std::move(seg));
+    InsertSegmentLocked(std::move(seg));
     frozen_.pop_front();
     ++stats_.flushes;
     frozen_done_cv_.SignalAll();
@@ -121,7 +127,7 @@ Status EmbeddedStore::CompactOnce(bool* did) {
     if (it != segments_.end()) segments_.erase(it);
     seg->MarkObsolete();  // the file goes when the last reader lets go
   }
-  segments_.push_back(std::move(out));
+  InsertSegmentLocked(std::move(out));
   ++stats_.compactions;
   *did = true;
   return OkStatus();

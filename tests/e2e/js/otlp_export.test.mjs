@@ -51,14 +51,21 @@ async function emitTrace(Exporter, url, key, options = {}) {
   failing.setStatus({ code: SpanStatusCode.ERROR, message: 'render failed' });
   failing.end();
   parent.end();
-  await provider.forceFlush();
-  await provider.shutdown();
+  // With a failing export, forceFlush rejects; the recorded results tell what happened.
+  let flushError = null;
+  try {
+    await provider.forceFlush();
+  } catch (e) {
+    flushError = e;
+  }
+  await provider.shutdown().catch(() => {});
   return {
     traceId: parent.spanContext().traceId,
     parentId: parent.spanContext().spanId,
     childId: child.spanContext().spanId,
     failingId: failing.spanContext().spanId,
     results: exporter.results,
+    flushError,
   };
 }
 
@@ -103,6 +110,7 @@ for (const [label, Exporter, options] of [
     try {
       for (const url of [`${w.otlpHttp}/v1/traces`, `${w.http}/v1/traces`]) {
         const ids = await emitTrace(Exporter, url, 'any-local-key', options);
+        assert.equal(ids.flushError, null, String(ids.flushError));
         assert.ok(ids.results.length >= 1);
         for (const r of ids.results) assert.equal(r.code, ExportResultCode.SUCCESS, String(r.error));
         checkTrace(await w.waitTrace(ids.traceId, 3), ids);
@@ -118,6 +126,7 @@ test('wrong x-honeycomb-team key is refused (401) and nothing is stored', async 
   try {
     for (const Exporter of [ProtoExporter, JsonExporter]) {
       const bad = await emitTrace(Exporter, `${w.otlpHttp}/v1/traces`, 'js0wrong0key');
+      assert.ok(bad.flushError, 'forceFlush reports the failed export');
       assert.ok(bad.results.length >= 1);
       for (const r of bad.results) {
         assert.equal(r.code, ExportResultCode.FAILED);

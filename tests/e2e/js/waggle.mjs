@@ -67,8 +67,10 @@ export class Waggle {
     let result = null;
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill('SIGTERM');
-      const t = sleep(timeoutMs * SCALE).then(() => 'timeout');
+      let timer;
+      const t = new Promise((res) => { timer = setTimeout(() => res('timeout'), timeoutMs * SCALE); });
       const r = await Promise.race([this.exit, t]);
+      clearTimeout(timer);
       if (r === 'timeout') {
         this.proc.kill('SIGKILL');
         await this.exit;

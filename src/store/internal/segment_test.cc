@@ -1,0 +1,255 @@
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "store/internal/head.h"
+#include "store/internal/segment_reader.h"
+#include "store/internal/segment_writer.h"
+#include "store/internal/store_test_util.h"
+
+namespace waggle::store_internal {
+namespace {
+
+// A varied batch: many traces, events, links, mixed attribute types (one key with two types),
+// sparse attributes, resource vs own collisions, extreme values.
+SpanBatch VariedBatch(int traces, uint64_t seed) {
+  BatchBuilder b;
+  std::mt19937_64 rng(seed);
+  uint64_t span_no = seed * 1'000'000;
+  for (int t = 0; t < traces; ++t) {
+    TraceId trace = TestTraceId(seed * 100'000 + t);
+    int64_t base = 1'700'000'000'000'000'000 + static_cast<int64_t>(rng() % 1'000'000'000'000);
+    SpanId root = TestSpanId(++span_no);
+    b.Add(RowKind::kSpan, trace, root, SpanId{}, base, base + 5'000'000, "GET /api/activities/home",
+          "backend-flask");
+    b.Str("service.name", "backend-flask", true);
+    b.Str("host.name", "collision-resource", true);
+    b.Str("host.name", "own-wins");
+    b.Int("http.status_code", t % 50 == 0 ? 500 : 200);
+    b.Str("user.id", "user-" + std::to_string(rng() % 1000));
+    b.Int("mixed", 7);
+    SpanId prev = root;
+    int children = static_cast<int>(rng() % 6);
+    for (int c = 0; c < children; ++c) {
+      SpanId child = TestSpanId(++span_no);
+      SpanRow& r = b.Add(RowKind::kSpan, trace, child, c % 2 ? prev : root,
+                         base + 1000 * (c + 1), base + 1000 * (c + 1) + static_cast<int64_t>(rng() % 999'999),
+                         c % 2 ? "SELECT" : "home-activities-mock-data", c % 2 ? "postgres" : "backend-flask");
+      r.kind = SpanKind::kClient;
+      r.status_code = c == 3 ? StatusCode::kError : StatusCode::kUnset;
+      if (c == 3) r.status_message = b.batch().arena.Store("boom");
+      r.flags = 1;
+      b.Str("mixed", "now a string");
+      b.Dbl("app.now", c == 0 ? std::numeric_limits<double>::quiet_NaN() : c * 1.5);
+      if (c == 1) b.Bool("cache.hit", t % 2 == 0);
+      if (c == 2) b.Int("big", INT64_MAX - t);
+      if (c == 4) b.Str("empty", "");
+      prev = child;
+    }
+    if (t % 3 == 0) {
+      SpanRow& e = b.Add(RowKind::kSpanEvent, trace, root, SpanId{}, base + 77, base + 77, "exception",
+                         "backend-flask");
+      e.parent_name = b.batch().arena.Store("GET /api/activities/home");
+      b.Str("exception.message", std::string(t == 0 ? 70000 : 10, 'e'));
+    }
+    if (t % 4 == 0) {
+      SpanRow& l = b.Add(RowKind::kLink, trace, root, SpanId{}, base, base, "GET /api/activities/home",
+                         "backend-flask");
+      l.link_trace_id = TestTraceId(42);
+      l.link_span_id = TestSpanId(43);
+    }
+    if (t % 10 == 0) {  // a child whose parent is not in this segment (exception path)
+      b.Add(RowKind::kSpan, trace, TestSpanId(++span_no), TestSpanId(999'999'999), base + 5, base + 6,
+            "orphan", "frontend-react-js");
+    }
+  }
+  return b.Take();
+}
+
+std::vector<Span> AllHeadRows(const Head& h) {
+  std::vector<Span> out;
+  for (uint32_t r = 0; r < h.rows(); ++r) out.push_back(h.RowToSpan(r));
+  return out;
+}
+
+struct Written {
+  std::unique_ptr<MemEnv> env = NewMemEnv();
+  std::shared_ptr<Segment> seg;
+};
+
+Written WriteAndOpen(const Head& head, uint32_t block_rows, Compression c = Compression::kZstd) {
+  Written w;
+  EXPECT_TRUE(w.env->CreateDirs("/d").ok());
+  SegmentWriteOptions o;
+  o.segment_id = 7;
+  o.wal_seq_end = 3;
+  o.replaces = {1, 2};
+  o.block_rows = block_rows;
+  o.compression = c;
+  auto size = WriteSegmentFile(head, o, w.env.get(), "/d", "seg");
+  EXPECT_TRUE(size.ok()) << size.status();
+  auto seg = Segment::Open(w.env.get(), "/d/seg");
+  EXPECT_TRUE(seg.ok()) << seg.status();
+  if (seg.ok()) w.seg = *seg;
+  return w;
+}
+
+TEST(Segment, RoundTripManyColumnsMixedTypes) {
+  SpanBatch batch = VariedBatch(300, 1);
+  Head head;
+  head.AddBatch(batch, 123);
+  ASSERT_EQ(head.rows(), batch.rows.size());
+  // The head merges attributes as ToSpan does (own wins).
+  for (size_t i = 0; i < batch.rows.size(); ++i) {
+    ASSERT_EQ(Canonical(head.RowToSpan(static_cast<uint32_t>(i))), Canonical(ToSpan(batch, i)));
+  }
+  for (uint32_t block_rows : {7u, 64u, 8192u}) {
+    for (Compression c : {Compression::kZstd, Compression::kLz4, Compression::kNone}) {
+      Written w = WriteAndOpen(head, block_rows, c);
+      ASSERT_TRUE(w.seg);
+      EXPECT_EQ(w.seg->rows(), head.rows());
+      EXPECT_EQ(w.seg->footer().segment_id, 7u);
+      EXPECT_EQ(w.seg->footer().wal_seq_end, 3u);
+      EXPECT_EQ(w.seg->footer().replaces, (std::vector<uint64_t>{1, 2}));
+      EXPECT_EQ(w.seg->footer().min_start_ns, head.min_start());
+      EXPECT_EQ(w.seg->footer().max_start_ns, head.max_start());
+      auto rows = w.seg->ReadRows(0, w.seg->rows());
+      ASSERT_TRUE(rows.ok()) << rows.status();
+      EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head))) << block_rows;
+      // Sorted by (trace, start): each trace is one contiguous range.
+      for (size_t i = 1; i < rows->size(); ++i) {
+        const Span& a = (*rows)[i - 1];
+        const Span& b = (*rows)[i];
+        ASSERT_TRUE(a.trace_id < b.trace_id || (a.trace_id == b.trace_id && a.start_ns <= b.start_ns));
+      }
+    }
+  }
+}
+
+TEST(Segment, TraceLookupReturnsExactlyTheTrace) {
+  SpanBatch batch = VariedBatch(200, 2);
+  Head head;
+  head.AddBatch(batch, 1);
+  Written w = WriteAndOpen(head, 16);
+  ASSERT_TRUE(w.seg);
+  for (int t = 0; t < 200; t += 13) {
+    TraceId id = TestTraceId(2 * 100'000 + t);
+    uint64_t begin, end;
+    ASSERT_TRUE(w.seg->FindTrace(id, &begin, &end));
+    auto rows = w.seg->ReadRows(begin, end);
+    ASSERT_TRUE(rows.ok());
+    std::vector<Span> expected;
+    for (uint32_t r : head.TraceRows(id)) expected.push_back(head.RowToSpan(r));
+    EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(expected));
+  }
+  uint64_t b, e;
+  EXPECT_FALSE(w.seg->FindTrace(TestTraceId(5), &b, &e));
+  EXPECT_FALSE(w.seg->FindTrace(TraceId{}, &b, &e));
+}
+
+TEST(Segment, OneRowAndAllNullColumns) {
+  BatchBuilder b;
+  b.Add(RowKind::kSpan, TestTraceId(1), TestSpanId(1), SpanId{}, INT64_MAX - 5, INT64_MAX, "", "");
+  Head head;
+  head.AddBatch(b.batch(), 1);
+  BatchBuilder b2;
+  b2.Add(RowKind::kSpan, TestTraceId(2), TestSpanId(2), SpanId{}, INT64_MIN, INT64_MIN, "x", "y");
+  b2.Str("only.here", "v");
+  head.AddBatch(b2.batch(), 2);
+  Written w = WriteAndOpen(head, 1);  // block of one row: "only.here" is all-null in one block
+  ASSERT_TRUE(w.seg);
+  auto rows = w.seg->ReadRows(0, 2);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head)));
+}
+
+TEST(Segment, ForEachRootFindsRootsInTimeRange) {
+  SpanBatch batch = VariedBatch(50, 3);
+  Head head;
+  head.AddBatch(batch, 1);
+  Written w = WriteAndOpen(head, 32);
+  ASSERT_TRUE(w.seg);
+  size_t roots = 0;
+  ASSERT_TRUE(w.seg->ForEachRoot(INT64_MIN, INT64_MAX, [&](const TraceId&, int64_t, std::string_view s) {
+    ++roots;
+    EXPECT_EQ(s, "backend-flask");
+  }).ok());
+  EXPECT_EQ(roots, 50u);
+}
+
+std::string ReadAll(MemEnv* env, const std::string& path) {
+  auto s = env->ReadFile(path);
+  EXPECT_TRUE(s.ok());
+  return s.ok() ? *s : "";
+}
+void WriteAll(MemEnv* env, const std::string& path, const std::string& data) {
+  auto f = env->NewWritableFile(path);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append(data).ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Close().ok());
+}
+
+TEST(Segment, RejectsBadMagicVersionAndChecksums) {
+  SpanBatch batch = VariedBatch(40, 4);
+  Head head;
+  head.AddBatch(batch, 1);
+  Written w = WriteAndOpen(head, 16);
+  ASSERT_TRUE(w.seg);
+  const std::string good = ReadAll(w.env.get(), "/d/seg");
+  auto open_with = [&](std::string bytes) {
+    WriteAll(w.env.get(), "/d/bad", bytes);
+    return Segment::Open(w.env.get(), "/d/bad").status();
+  };
+  std::string bad = good;
+  bad[0] = 'X';
+  EXPECT_TRUE(absl::IsDataLoss(open_with(bad)));
+  bad = good;
+  bad[8] = 2;  // header version
+  Status s = open_with(bad);
+  EXPECT_TRUE(absl::IsDataLoss(s));
+  EXPECT_NE(s.message().find("version"), std::string::npos) << s;
+  bad = good;
+  bad[bad.size() - 12] = 9;  // trailer version
+  EXPECT_TRUE(absl::IsDataLoss(open_with(bad)));
+  bad = good;
+  bad[bad.size() - kSegmentTrailerSize - 3] ^= 1;  // footer byte
+  EXPECT_TRUE(absl::IsDataLoss(open_with(bad)));
+  EXPECT_TRUE(absl::IsDataLoss(open_with(good.substr(0, good.size() / 2))));
+  EXPECT_TRUE(absl::IsDataLoss(open_with("")));
+  // A damaged block opens fine (footer intact) but every read of it fails cleanly.
+  bad = good;
+  bad[kSegmentHeaderSize + w.seg->footer().trace_index.length + 5] ^= 0x40;
+  WriteAll(w.env.get(), "/d/bad", bad);
+  auto seg = Segment::Open(w.env.get(), "/d/bad");
+  ASSERT_TRUE(seg.ok());
+  auto rows = (*seg)->ReadRows(0, (*seg)->rows());
+  EXPECT_TRUE(absl::IsDataLoss(rows.status())) << rows.status();
+}
+
+TEST(Segment, RandomCorruptionNeverCrashes) {
+  SpanBatch batch = VariedBatch(30, 5);
+  Head head;
+  head.AddBatch(batch, 1);
+  Written w = WriteAndOpen(head, 8);
+  ASSERT_TRUE(w.seg);
+  const std::string good = ReadAll(w.env.get(), "/d/seg");
+  std::mt19937_64 rng(11);
+  int opened = 0;
+  for (int iter = 0; iter < 300; ++iter) {
+    std::string bad = good;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    WriteAll(w.env.get(), "/d/bad", bad);
+    auto seg = Segment::Open(w.env.get(), "/d/bad");
+    if (!seg.ok()) continue;
+    ++opened;
+    (void)(*seg)->ReadRows(0, (*seg)->rows());
+    (void)(*seg)->ForEachRoot(INT64_MIN, INT64_MAX, [](const TraceId&, int64_t, std::string_view) {});
+  }
+  EXPECT_GT(opened, 0);
+}
+
+}  // namespace
+}  // namespace waggle::store_internal

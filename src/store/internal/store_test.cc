@@ -1,0 +1,415 @@
+#include "store/store.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "store/internal/crash_env.h"
+#include "store/internal/store_test_util.h"
+
+namespace waggle::store_internal {
+namespace {
+
+constexpr int64_t kBase = 1'700'000'000'000'000'000;
+
+StoreOptions TestOptions(Env* env) {
+  StoreOptions o;
+  o.data_dir = "/data";
+  o.env = env;
+  o.background_threads = false;
+  o.head_max_age_ms = 0;
+  o.compact_below_rows = 1000;
+  return o;
+}
+
+// Traces [first, first + count): a root and 3 children each, services and attributes varied.
+// Appends the expected owning rows to *expected.
+SpanBatch MakeTraces(int first, int count, int64_t base, std::vector<Span>* expected,
+                     int span_offset = 0) {
+  BatchBuilder b;
+  for (int t = first; t < first + count; ++t) {
+    TraceId trace = TestTraceId(t);
+    int64_t start = base + int64_t{t} * 1'000'000;
+    if (span_offset == 0) {
+      b.Add(RowKind::kSpan, trace, TestSpanId(t * 100), SpanId{}, start, start + 9'000'000,
+            "GET /api/activities/home", "frontend-react-js");
+      b.Str("service.name", "frontend-react-js", true);
+      b.Str("user.id", "user-" + std::to_string(t % 17));
+    }
+    for (int c = 1 + span_offset; c <= 3 + span_offset; ++c) {
+      SpanRow& r = b.Add(RowKind::kSpan, trace, TestSpanId(t * 100 + c), TestSpanId(t * 100),
+                         start + c * 1000, start + c * 1000 + 500'000,
+                         c % 2 ? "SELECT activities" : "home-activities-mock-data",
+                         c % 2 ? "postgres" : "backend-flask");
+      r.status_code = (t % 5 == 0 && c == 2) ? StatusCode::kError : StatusCode::kUnset;
+      b.Int("app.result_length", c * t);
+      if (c == 2) b.Dbl("app.now", t * 0.5);
+    }
+  }
+  SpanBatch batch = b.Take();
+  for (size_t i = 0; i < batch.rows.size(); ++i) expected->push_back(ToSpan(batch, i));
+  return batch;
+}
+
+void ExpectHolds(Store* store, const std::vector<Span>& expected) {
+  std::map<TraceId, std::vector<Span>> by_trace;
+  for (const Span& s : expected) by_trace[s.trace_id].push_back(s);
+  for (const auto& [id, spans] : by_trace) {
+    auto got = store->GetTrace(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(CanonicalAll(*got), CanonicalAll(spans)) << ToHex(id);
+    for (size_t i = 1; i < got->size(); ++i) EXPECT_LE((*got)[i - 1].start_ns, (*got)[i].start_ns);
+  }
+  StoreStats st = store->Stats();
+  EXPECT_EQ(st.head_rows + st.segment_rows, expected.size());
+}
+
+TEST(Store, GetTraceFromHeadFromSegmentAndAcrossAFlush) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 20, kBase, &expected)).ok());
+  ExpectHolds(store->get(), expected);
+  EXPECT_EQ((*store)->Stats().head_rows, 80u);
+
+  ASSERT_TRUE((*store)->Flush().ok());
+  StoreStats st = (*store)->Stats();
+  EXPECT_EQ(st.head_rows, 0u);
+  EXPECT_EQ(st.segments, 1u);
+  EXPECT_EQ(st.flushes, 1u);
+  ExpectHolds(store->get(), expected);
+
+  // More spans of traces 0..9 arrive after the flush: the trace is split head + segment.
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 10, kBase, &expected, 3)).ok());
+  ExpectHolds(store->get(), expected);
+  auto trace = (*store)->GetTrace(TestTraceId(4));
+  ASSERT_TRUE(trace.ok());
+  EXPECT_EQ(trace->size(), 7u);
+  EXPECT_TRUE((*store)->GetTrace(TestTraceId(12345))->empty());
+  ASSERT_TRUE((*store)->Close().ok());
+  EXPECT_FALSE((*store)->Append(MakeTraces(50, 1, kBase, &expected)).ok());
+}
+
+TEST(Store, EveryAcknowledgedRowSurvivesACrash) {
+  for (bool background : {false, true}) {
+    auto mem = NewMemEnv();
+    CrashEnv env(mem.get());
+    std::vector<Span> expected;
+    StoreOptions o = TestOptions(&env);
+    o.background_threads = background;
+    o.head_max_rows = 150;  // several freezes and flushes on the way
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE((*store)->Append(MakeTraces(i * 10, 10, kBase, &expected)).ok());
+    }
+    // Power loss while the store runs: nothing more reaches the disk, unsynced bytes vanish.
+    env.SetBudget(0);
+    (void)env.Spend();
+    mem->SimulateCrash();
+    store->reset();  // the dead store's Close cannot write anything
+    mem->SimulateCrash();
+    auto reopened = OpenEmbeddedStore(TestOptions(mem.get()));
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    ExpectHolds(reopened->get(), expected);
+  }
+}
+
+// Runs `op` with a crash after `budget` mutating file operations, for every budget until
+// op completes without crashing, then checks that the restarted store holds exactly
+// `expected`.
+template <typename Setup, typename Op>
+void CrashAtEveryStep(Setup setup, Op op, int64_t min_steps) {
+  for (int64_t budget = 0; budget < 500; ++budget) {
+    auto mem = NewMemEnv();
+    CrashEnv env(mem.get());
+    std::vector<Span> expected;
+    StoreOptions o = TestOptions(&env);
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    setup(store->get(), &expected);
+    env.SetBudget(budget);
+    (void)op(store->get());
+    const bool crashed = env.crashed();
+    env.SetBudget(0);
+    (void)env.Spend();  // dead from here on
+    store->reset();
+    mem->SimulateCrash();
+    auto reopened = OpenEmbeddedStore(TestOptions(mem.get()));
+    ASSERT_TRUE(reopened.ok()) << "budget " << budget << ": " << reopened.status();
+    SCOPED_TRACE(budget);
+    ExpectHolds(reopened->get(), expected);
+    if (!crashed) {
+      EXPECT_GE(budget, min_steps);  // the operation really took that many steps
+      return;
+    }
+  }
+  FAIL() << "operation never completed";
+}
+
+TEST(Store, CrashDuringFlushNeitherLosesNorDuplicates) {
+  CrashAtEveryStep(
+      [](Store* s, std::vector<Span>* expected) {
+        ASSERT_TRUE(s->Append(MakeTraces(0, 20, kBase, expected)).ok());
+        ASSERT_TRUE(s->Flush().ok());
+        ASSERT_TRUE(s->Append(MakeTraces(20, 20, kBase, expected)).ok());
+        ASSERT_TRUE(s->Append(MakeTraces(0, 5, kBase, expected, 3)).ok());
+      },
+      [](Store* s) { return s->Flush(); }, 8);
+}
+
+TEST(Store, CrashDuringCompactionNeitherLosesNorDuplicates) {
+  CrashAtEveryStep(
+      [](Store* s, std::vector<Span>* expected) {
+        for (int i = 0; i < 3; ++i) {
+          ASSERT_TRUE(s->Append(MakeTraces(i * 10, 10, kBase, expected)).ok());
+          ASSERT_TRUE(s->Flush().ok());
+        }
+        ASSERT_EQ(s->Stats().segments, 3u);
+      },
+      [](Store* s) { return s->Maintain(); }, 8);
+}
+
+TEST(Store, CompactionMergesSmallSegments) {
+  auto env = NewMemEnv();
+  std::vector<Span> expected;
+  {
+    auto store = OpenEmbeddedStore(TestOptions(env.get()));
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE((*store)->Append(MakeTraces(i * 10, 10, kBase, &expected)).ok());
+      ASSERT_TRUE((*store)->Append(MakeTraces(0, 2, kBase, &expected, 3 + 3 * i)).ok());
+      ASSERT_TRUE((*store)->Flush().ok());
+    }
+    EXPECT_EQ((*store)->Stats().segments, 4u);
+    ASSERT_TRUE((*store)->Maintain().ok());
+    StoreStats st = (*store)->Stats();
+    EXPECT_EQ(st.segments, 1u);
+    EXPECT_EQ(st.compactions, 1u);
+    ExpectHolds(store->get(), expected);
+  }
+  auto names = env->ListDir("/data/segments");
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), 1u);  // the merged-away files are gone once unpinned
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  ExpectHolds(store->get(), expected);
+}
+
+TEST(Store, RetentionByAgeAndBySize) {
+  auto env = NewMemEnv();
+  StoreOptions o = TestOptions(env.get());
+  o.retention_seconds = 3600;
+  o.compact_below_rows = 0;  // keep segments apart
+  const int64_t now = env->NowUnixNanos();
+  auto store = OpenEmbeddedStore(o);
+  ASSERT_TRUE(store.ok());
+  std::vector<Span> old_rows, recent;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 10, now - 7200'000'000'000, &old_rows)).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*store)->Append(MakeTraces(100 + 10 * i, 10, now - (3 - i) * 60'000'000'000,
+                                            &recent)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  ASSERT_TRUE((*store)->Maintain().ok());
+  StoreStats st = (*store)->Stats();
+  EXPECT_EQ(st.segments, 3u);
+  EXPECT_EQ(st.segments_dropped_by_retention, 1u);
+  EXPECT_TRUE((*store)->GetTrace(TestTraceId(3))->empty());
+  ExpectHolds(store->get(), recent);
+  ASSERT_TRUE((*store)->Close().ok());
+
+  // By size: allow a bit more than one segment; the oldest ones go.
+  o.retention_seconds = 0;
+  o.max_disk_bytes = st.segment_bytes / 3 + 10;
+  store = OpenEmbeddedStore(o);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Maintain().ok());
+  st = (*store)->Stats();
+  EXPECT_EQ(st.segments, 1u);
+  EXPECT_LE(st.segment_bytes, o.max_disk_bytes);
+  EXPECT_FALSE((*store)->GetTrace(TestTraceId(125))->empty());  // newest kept
+  EXPECT_TRUE((*store)->GetTrace(TestTraceId(105))->empty());
+}
+
+TEST(Store, CorruptSegmentIsQuarantinedAndStoreKeepsServing) {
+  auto env = NewMemEnv();
+  std::vector<Span> lost, kept;
+  {
+    auto store = OpenEmbeddedStore(TestOptions(env.get()));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append(MakeTraces(0, 10, kBase, &lost)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    ASSERT_TRUE((*store)->Append(MakeTraces(10, 10, kBase, &kept)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  auto names = env->ListDir("/data/segments");
+  ASSERT_TRUE(names.ok());
+  std::sort(names->begin(), names->end());
+  const std::string victim = "/data/segments/" + names->front();
+  std::string bytes = *env->ReadFile(victim);
+  bytes[bytes.size() - 25] ^= 0x7f;  // inside the footer
+  auto f = env->NewWritableFile(victim);
+  ASSERT_TRUE((*f)->Append(bytes).ok() && (*f)->Sync().ok() && (*f)->Close().ok());
+
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok()) << store.status();
+  StoreStats st = (*store)->Stats();
+  EXPECT_EQ(st.segments_quarantined, 1u);
+  EXPECT_EQ(st.segments, 1u);
+  EXPECT_EQ(env->ListDir("/data/quarantine")->size(), 1u);
+  ExpectHolds(store->get(), kept);
+  std::vector<Span> more = kept;
+  ASSERT_TRUE((*store)->Append(MakeTraces(30, 5, kBase, &more)).ok());
+  ExpectHolds(store->get(), more);
+}
+
+TEST(Store, RecentTracesNewestFirstWithSummaries) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 30, kBase, &expected)).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE((*store)->Append(MakeTraces(30, 30, kBase, &expected)).ok());
+
+  RecentTracesRequest req;
+  req.limit = 5;
+  auto recent = (*store)->RecentTraces(req);
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  ASSERT_EQ(recent->size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    const TraceSummary& t = (*recent)[i];
+    EXPECT_EQ(t.trace_id, TestTraceId(59 - i));
+    EXPECT_EQ(t.start_ns, kBase + int64_t{59 - i} * 1'000'000);
+    EXPECT_EQ(t.duration_ns, 9'000'000);
+    EXPECT_EQ(t.span_count, 4u);
+    EXPECT_EQ(t.root_service, "frontend-react-js");
+    EXPECT_EQ(t.root_name, "GET /api/activities/home");
+    EXPECT_EQ(t.has_error, (59 - i) % 5 == 0);
+    EXPECT_EQ(t.services, (std::vector<std::string>{"backend-flask", "frontend-react-js",
+                                                      "postgres"}));
+  }
+  // A time window reaching into the segment only.
+  req.limit = 100;
+  req.start_ns = kBase + 10 * 1'000'000;
+  req.end_ns = kBase + 20 * 1'000'000;
+  recent = (*store)->RecentTraces(req);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 10u);
+  EXPECT_EQ(recent->front().trace_id, TestTraceId(19));
+  EXPECT_EQ(recent->back().trace_id, TestTraceId(10));
+  // Service filter on the root span's service.
+  req = RecentTracesRequest();
+  req.service = "postgres";
+  EXPECT_TRUE((*store)->RecentTraces(req)->empty());
+  req.service = "frontend-react-js";
+  EXPECT_EQ((*store)->RecentTraces(req)->size(), 20u);
+}
+
+TEST(Store, ColumnsListsFixedAndAttributeColumnsWithTypes) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->Columns()->empty());
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 3, kBase, &expected)).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  BatchBuilder b;
+  b.Add(RowKind::kSpan, TestTraceId(9), TestSpanId(9), SpanId{}, kBase, kBase + 1, "x", "y");
+  b.Str("app.result_length", "a string now");
+  b.Bool("cache.hit", true);
+  ASSERT_TRUE((*store)->Append(b.batch()).ok());
+  auto cols = (*store)->Columns();
+  ASSERT_TRUE(cols.ok());
+  std::map<std::pair<std::string, ValueType>, int64_t> seen;
+  for (const ColumnInfo& c : *cols) {
+    EXPECT_TRUE(seen.emplace(std::make_pair(c.name, c.type), c.last_written_ns).second) << c.name;
+    EXPECT_GT(c.last_written_ns, 0) << c.name;
+  }
+  for (auto key : {std::make_pair(std::string("trace.trace_id"), ValueType::kString),
+                   std::make_pair(std::string("duration_ms"), ValueType::kDouble),
+                   std::make_pair(std::string("service.name"), ValueType::kString),
+                   std::make_pair(std::string("user.id"), ValueType::kString),
+                   std::make_pair(std::string("app.result_length"), ValueType::kInt),
+                   std::make_pair(std::string("app.result_length"), ValueType::kString),
+                   std::make_pair(std::string("app.now"), ValueType::kDouble),
+                   std::make_pair(std::string("cache.hit"), ValueType::kBool)}) {
+    EXPECT_TRUE(seen.count(key)) << key.first;
+  }
+}
+
+TEST(Store, BackgroundThreadsFlushAndCompact) {
+  auto env = NewMemEnv();
+  StoreOptions o = TestOptions(env.get());
+  o.background_threads = true;
+  o.head_max_rows = 100;
+  o.compact_below_rows = 300;
+  std::vector<Span> expected;
+  {
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE((*store)->Append(MakeTraces(i * 10, 10, kBase, &expected)).ok());
+      if (i % 7 == 0) ExpectHolds(store->get(), expected);
+    }
+    for (int i = 0; i < 200 && (*store)->Stats().compactions == 0; ++i) usleep(10'000);
+    EXPECT_GT((*store)->Stats().flushes, 5u);
+    EXPECT_GT((*store)->Stats().compactions, 0u);
+    ExpectHolds(store->get(), expected);
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  auto store = OpenEmbeddedStore(o);
+  ASSERT_TRUE(store.ok());
+  ExpectHolds(store->get(), expected);
+  EXPECT_EQ((*store)->Stats().replayed_records, 0u);  // Close flushed everything
+}
+
+TEST(Store, PosixEnvRoundTrip) {
+  std::string dir = "/tmp/waggle_store_test_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  StoreOptions o;
+  o.data_dir = dir;
+  o.background_threads = false;
+  std::vector<Span> expected;
+  {
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append(MakeTraces(0, 10, kBase, &expected)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    ASSERT_TRUE((*store)->Append(MakeTraces(10, 10, kBase, &expected)).ok());
+  }  // destructor closes: flushes the head
+  {
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ExpectHolds(store->get(), expected);
+    EXPECT_EQ((*store)->Stats().segments, 2u);
+    ASSERT_TRUE((*store)->Append(MakeTraces(20, 10, kBase, &expected)).ok());
+  }
+  {
+    // kill -9 after an acknowledged append: the store never gets to flush or close.
+    CrashEnv env(DefaultEnv());
+    o.env = &env;
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append(MakeTraces(30, 10, kBase, &expected)).ok());
+    env.SetBudget(0);
+    (void)env.Spend();
+    store->reset();
+    o.env = nullptr;
+  }
+  auto store = OpenEmbeddedStore(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ExpectHolds(store->get(), expected);
+  EXPECT_EQ((*store)->Stats().replayed_records, 1u);
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace waggle::store_internal
