@@ -54,7 +54,7 @@ TEST(ColumnCodec, IntsChooseEachEncodingAndRoundTrip) {
   EXPECT_EQ(enc, IntEncoding::kBitPack);
 
   std::vector<int64_t> runs;
-  for (int i = 0; i < 1000; ++i) runs.push_back(i / 250 * 1'000'000'000);
+  for (int i = 0; i < 1000; ++i) runs.push_back(int64_t{i / 250} * 1'000'000'000);
   EXPECT_EQ(RoundTripInts(runs, &enc), runs);
   EXPECT_EQ(enc, IntEncoding::kRle);
 
