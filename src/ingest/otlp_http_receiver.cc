@@ -79,6 +79,18 @@ Counter* OtlpHttpReceiver::rejected(const char* reason) {
                               "OTLP requests rejected, by reason.", {{"reason", reason}});
 }
 
+HttpResponse OtlpHttpReceiver::TransportError(std::string_view content_type, int http_status,
+                                              std::string_view message) {
+  std::string media_type = MediaType(content_type);
+  int32_t code = http_status == 413   ? kRpcResourceExhausted
+                 : http_status == 503 ? kRpcUnavailable
+                 : http_status >= 500 ? kRpcInternal
+                                      : kRpcInvalidArgument;
+  HttpResponse r = ErrorResponse(http_status, EncodingOf(media_type), media_type, code, message);
+  if (http_status == 503 || http_status == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 HttpResponse OtlpHttpReceiver::Preflight() const {
   HttpResponse r;
   r.status = 204;

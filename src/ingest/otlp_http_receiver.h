@@ -37,6 +37,13 @@ class OtlpHttpReceiver {
 
   HttpResponse HandleTraces(const HttpRequest& request);
 
+  // An OTLP error response for a failure found before the handler ran (413 body too large,
+  // 400 bad gzip, 503 queue full): a google.rpc.Status body in the encoding named by the
+  // request's `content_type` (JSON when unsupported), CORS header included. For an HTTP
+  // layer's error hook on /v1/traces. Thread-safe.
+  static HttpResponse TransportError(std::string_view content_type, int http_status,
+                                     std::string_view message);
+
   // The rejection counter for `reason` (one of kRejectReasons), e.g. for the server to mirror
   // the HTTP layer's 413s into reason="too_large".
   Counter* rejected(const char* reason);

@@ -191,6 +191,21 @@ TEST_F(OtlpHttpReceiverTest, MethodNotAllowedAndPreflight) {
   }
 }
 
+TEST(OtlpHttpReceiverTransportError, UsesRequestEncoding) {
+  HttpResponse pb = OtlpHttpReceiver::TransportError("application/x-protobuf", 413, "too big");
+  EXPECT_EQ(pb.status, 413);
+  EXPECT_EQ(pb.content_type, "application/x-protobuf");
+  EXPECT_EQ(pb.body, EncodeRpcStatusProtobuf(8, "too big"));
+  HttpResponse js = OtlpHttpReceiver::TransportError("application/json; charset=utf-8", 400,
+                                                     "invalid gzip body");
+  EXPECT_EQ(js.content_type, "application/json");
+  EXPECT_EQ(js.body, EncodeRpcStatusJson(3, "invalid gzip body"));
+  HttpResponse busy = OtlpHttpReceiver::TransportError("text/plain", 503, "queue full");
+  EXPECT_EQ(busy.content_type, "application/json");
+  EXPECT_EQ(HeaderOf(busy, "Retry-After"), "1");
+  EXPECT_EQ(HeaderOf(busy, "Access-Control-Allow-Origin"), "*");
+}
+
 TEST(OtlpHttpReceiverAuth, BadKeyIs401AndNothingStored) {
   FakeStore store;
   ApiKeys keys({"right"});

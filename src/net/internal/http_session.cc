@@ -1,9 +1,11 @@
 #include "net/internal/http_session.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/ascii.h"
@@ -24,6 +26,7 @@ constexpr size_t kHeaderLimit = 64 << 10;
 constexpr size_t kReadBufferLimit = 1 << 20;
 constexpr size_t kMaxRecycledBody = 8 << 20;  // larger buffers are freed, not kept per connection
 constexpr size_t kMaxDrainBytes = 1 << 20;
+constexpr size_t kChunkedReadCapacity = 64 << 10;
 constexpr auto kDrainTimeout = std::chrono::seconds(1);
 
 HttpResponse ErrorReply(int status, std::string message) {
@@ -110,10 +113,32 @@ void HttpSession::OnHeader(beast::error_code ec) {
 
 void HttpSession::ReadBody() {
   if (parser_->is_done()) return OnBody({});
+  if (!parser_->chunked() && parser_->content_length()) return ReadBodyDirect();
+  // Beast sizes each read by the buffer's free capacity; make chunked bodies read in
+  // large steps (the capacity is kept for the connection's later requests).
+  buffer_.reserve(kChunkedReadCapacity);
   stream_.expires_after(std::chrono::seconds(ctx_->options.idle_timeout_seconds));
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) {
                      self->OnBody(ec);
+                   });
+}
+
+void HttpSession::ReadBodyDirect() {
+  // Content-Length bodies bypass the parser: bytes go from the socket straight into the
+  // final string (the parser already checked the length against the body limit).
+  std::string& body = parser_->get().body();
+  const size_t length = static_cast<size_t>(*parser_->content_length());
+  body.resize(length);
+  const size_t buffered = std::min(buffer_.size(), length);
+  asio::buffer_copy(asio::buffer(body.data(), buffered), buffer_.data());
+  buffer_.consume(buffered);
+  if (buffered == length) return OnBody({});
+  stream_.expires_after(std::chrono::seconds(ctx_->options.idle_timeout_seconds));
+  asio::async_read(stream_, asio::buffer(body.data() + buffered, length - buffered),
+                   [self = shared_from_this()](beast::error_code ec, size_t) {
+                     // A short body is a truncated request: close quietly like Beast would.
+                     self->OnBody(ec == asio::error::eof ? http::error::partial_message : ec);
                    });
 }
 

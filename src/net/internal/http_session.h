@@ -47,6 +47,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec);
   void ReadBody();
+  void ReadBodyDirect();
   void OnBody(boost::beast::error_code ec);
   void FailRead(boost::beast::error_code ec);
   void BuildRequest();
