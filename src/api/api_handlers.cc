@@ -146,6 +146,8 @@ void ApiHandlers::UpdateStoreGauges() {
   m.GetCounter("waggle_store_rows_appended_total", "Rows appended to the store since start.")
       ->SetTo(s.rows_appended);
   m.GetGauge("waggle_store_head_rows", "Rows in the in-memory head.")->Set(s.head_rows);
+  m.GetGauge("waggle_store_head_memory_bytes", "Estimated heap bytes held by the head.")
+      ->Set(static_cast<double>(s.head_memory_bytes));
   m.GetGauge("waggle_store_segments", "Columnar segment files.")->Set(s.segments);
   m.GetGauge("waggle_store_segment_rows", "Rows in segment files.")->Set(s.segment_rows);
   m.GetGauge("waggle_store_segment_bytes", "Bytes of segment files on disk.")
