@@ -29,5 +29,24 @@ TEST(Crc32c, MaskRoundTrips) {
   EXPECT_EQ(crc32c::Unmask(crc32c::Mask(crc)), crc);
 }
 
+TEST(Crc32c, AcceleratedMatchesPortable) {
+  std::string s;
+  uint64_t x = 12345;
+  for (int i = 0; i < 1000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    s.push_back(static_cast<char>(x >> 56));
+  }
+  // Every length and alignment up to a few words, and with a non-zero initial CRC.
+  for (size_t off = 0; off < 9; ++off) {
+    for (size_t n = 0; n + off <= 80; ++n) {
+      EXPECT_EQ(crc32c::Extend(0, s.data() + off, n),
+                crc32c::internal::ExtendPortable(0, s.data() + off, n));
+      EXPECT_EQ(crc32c::Extend(0xdeadbeef, s.data() + off, n),
+                crc32c::internal::ExtendPortable(0xdeadbeef, s.data() + off, n));
+    }
+  }
+  EXPECT_EQ(crc32c::Value(s), crc32c::internal::ExtendPortable(0, s.data(), s.size()));
+}
+
 }  // namespace
 }  // namespace waggle

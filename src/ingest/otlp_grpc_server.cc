@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "ingest/internal/bounded_executor.h"
-#include "spdlog/spdlog.h"
 #include "wire/otlp.h"
 
 namespace waggle {
@@ -103,7 +102,8 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       return;
     }
     shared_->rows_stored->Inc(batch->rows.size());
-    response_ = grpc::ByteBuffer();  // an empty ExportTraceServiceResponse
+    grpc::Slice empty;  // an empty ExportTraceServiceResponse (a ByteBuffer needs one slice)
+    response_ = grpc::ByteBuffer(&empty, 1);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
   }
 

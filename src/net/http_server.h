@@ -50,6 +50,14 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// Renders an error the server answers by itself (413 body too large, 400 undecodable
+// Content-Encoding, 415 unknown encoding, 503 overload) for a request whose headers were read:
+// `request` carries method, path, query and headers but no body. Lets a protocol answer in its
+// own error format (OTLP: google.rpc.Status in the request's content type). The server adds
+// `Retry-After` to 503s itself. Must not throw; called on io and worker threads.
+using HttpErrorRenderer =
+    std::function<HttpResponse(const HttpRequest& request, int status, std::string_view message)>;
+
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free port
   size_t max_body_bytes = 64u << 20;   // after decompression
@@ -59,6 +67,7 @@ struct HttpServerOptions {
   size_t max_queued_requests = 256;
   int idle_timeout_seconds = 60;
   std::string name = "http";           // for logs and metrics
+  HttpErrorRenderer error_renderer;    // unset: text/plain error bodies
 };
 
 struct HttpServerStats {

@@ -19,6 +19,15 @@ HttpResponse NotFound(const HttpRequest& request) {
                                            request.path));
 }
 
+// Errors the HTTP layer answers by itself: OTLP's format on /v1/traces, JSON elsewhere.
+HttpResponse RenderTransportError(const HttpRequest& request, int status,
+                                  std::string_view message) {
+  if (request.path == "/v1/traces") {
+    return OtlpHttpReceiver::TransportError(request.Header("content-type"), status, message);
+  }
+  return HttpResponse::Json(status, JsonError(std::string(message)));
+}
+
 const char* WalSyncName(WalSyncPolicy p) {
   switch (p) {
     case WalSyncPolicy::kFsync: return "fsync";
@@ -107,6 +116,7 @@ Status Server::Init() {
   HttpServerOptions http_options;
   http_options.listen = config_.http_listen;
   http_options.name = "api";
+  http_options.error_renderer = RenderTransportError;
   http_server_ = NewHttpServer(http_options, [this](const HttpRequest& r) { return RouteApi(r); });
   StatusOr<std::string> http_bound = http_server_->Start();
   if (!http_bound.ok()) {
@@ -117,6 +127,7 @@ Status Server::Init() {
   HttpServerOptions otlp_options;
   otlp_options.listen = config_.otlp_http_listen;
   otlp_options.name = "otlp_http";
+  otlp_options.error_renderer = RenderTransportError;
   otlp_server_ =
       NewHttpServer(otlp_options, [this](const HttpRequest& r) { return RouteOtlp(r); });
   StatusOr<std::string> otlp_bound = otlp_server_->Start();
@@ -125,6 +136,16 @@ Status Server::Init() {
                     "binding --otlp-http-listen " + config_.otlp_http_listen);
   }
   addresses_.otlp_http = *otlp_bound;
+
+  OtlpGrpcOptions grpc_options;
+  grpc_options.listen = config_.otlp_grpc_listen;
+  grpc_server_ = NewOtlpGrpcServer(grpc_options, store_.get(), &keys_, &metrics_);
+  StatusOr<std::string> grpc_bound = grpc_server_->Start();
+  if (!grpc_bound.ok()) {
+    return Annotate(grpc_bound.status(),
+                    "binding --otlp-grpc-listen " + config_.otlp_grpc_listen);
+  }
+  addresses_.otlp_grpc = *grpc_bound;
 
   // Mirror the HTTP layer's own rejections (413s and queue-full 503s happen before a handler).
   metrics_.AddCollector([this] {
@@ -189,7 +210,7 @@ std::string Server::Banner() const {
        FormatSize(config_.max_disk_bytes) + ", WAL " + WalSyncName(config_.wal_sync) + ")\n";
   b += "  UI + API    http://" + addresses_.http + "   (OTLP/HTTP also accepted at /v1/traces)\n";
   b += "  OTLP/HTTP   http://" + addresses_.otlp_http + "/v1/traces\n";
-  b += "  OTLP/gRPC   not served yet (configured " + config_.otlp_grpc_listen + ")\n";
+  b += "  OTLP/gRPC   " + addresses_.otlp_grpc + "\n";
   b += "  X-Ray       not served yet (configured " + config_.xray_listen + ")\n";
   if (keys_.local_mode()) {
     b += "  LOCAL MODE: no API key configured — any key is accepted from loopback clients only;\n"
@@ -205,6 +226,7 @@ Status Server::Shutdown() {
   if (shut_down_) return OkStatus();
   shut_down_ = true;
   if (api_) api_->SetReady(false);
+  if (grpc_server_) grpc_server_->Stop(kShutdownGraceMs);
   if (otlp_server_) otlp_server_->Stop(kShutdownGraceMs);
   if (http_server_) http_server_->Stop(kShutdownGraceMs);
   Status st = OkStatus();

@@ -2,8 +2,8 @@
 //
 // Start() opens the embedded store (replaying the WAL), binds the API port (UI, REST APIs,
 // health, metrics, and OTLP/HTTP `/v1/traces` too) and the OTLP/HTTP port, marks /readyz ready
-// and then writes the ready file. OTLP/gRPC and X-Ray are configured but not served yet; their
-// ready-file entries are empty. Shutdown() marks not-ready, stops both listeners (they finish
+// and the OTLP/gRPC port, marks /readyz ready and then writes the ready file. X-Ray is
+// configured but not served yet; its ready-file entry is empty. Shutdown() marks not-ready, stops both listeners (they finish
 // in-flight requests within a grace period), closes the store (which flushes) and removes the
 // ready file.
 //
@@ -17,6 +17,7 @@
 #include "api/api_handlers.h"
 #include "auth/api_keys.h"
 #include "common/metrics.h"
+#include "ingest/otlp_grpc_server.h"
 #include "ingest/otlp_http_receiver.h"
 #include "net/http_server.h"
 #include "server/config.h"
@@ -68,6 +69,7 @@ class Server {
   std::unique_ptr<ApiHandlers> api_;
   std::unique_ptr<HttpServer> http_server_;
   std::unique_ptr<HttpServer> otlp_server_;
+  std::unique_ptr<OtlpGrpcServer> grpc_server_;
   BoundAddresses addresses_;
   bool shut_down_ = false;
 };

@@ -38,6 +38,7 @@ ServerConfig TestConfig(const TempDir& dir) {
   c.data_dir = (dir.path / "data").string();
   c.http_listen = "127.0.0.1:0";
   c.otlp_http_listen = "127.0.0.1:0";
+  c.otlp_grpc_listen = "127.0.0.1:0";
   c.ready_file = (dir.path / "ready.json").string();
   c.wal_sync = WalSyncPolicy::kFsync;
   return c;
@@ -74,7 +75,7 @@ TEST(Server, IngestsOnBothPortsAndServesTraceTreeAfterRestart) {
     ASSERT_EQ(parser.parse(simdjson::padded_string(ss.str())).get(ready), simdjson::SUCCESS);
     EXPECT_EQ(std::string_view(ready["http"].get_string().value()), a.http);
     EXPECT_EQ(std::string_view(ready["otlp_http"].get_string().value()), a.otlp_http);
-    EXPECT_EQ(std::string_view(ready["otlp_grpc"].get_string().value()), "");
+    EXPECT_TRUE(std::string_view(ready["otlp_grpc"].get_string().value()).starts_with("127.0.0.1:"));
     EXPECT_EQ(std::string_view(ready["xray"].get_string().value()), "");
     EXPECT_NE((*server)->Banner().find("LOCAL MODE"), std::string::npos);
 

@@ -29,7 +29,9 @@ struct StoreOptions {
   std::string data_dir;                 // required; created if missing
   Env* env = nullptr;                   // null = DefaultEnv()
   WalSyncPolicy wal_sync = WalSyncPolicy::kFsync;
-  uint64_t head_max_rows = 1'000'000;   // freeze and flush the head beyond this many rows
+  // Freeze and flush the head beyond this many rows. Memory: ~250 bytes per row, up to three
+  // heads (active + kMaxFrozenHeads frozen) at once.
+  uint64_t head_max_rows = 500'000;
   int64_t head_max_age_ms = 60'000;     // ... or when its oldest row is older than this
   uint64_t compact_below_rows = 250'000;  // segments smaller than this are compacted together
   int64_t retention_seconds = 0;        // 0 = keep forever; else drop segments older than this
@@ -40,6 +42,7 @@ struct StoreOptions {
 struct StoreStats {
   uint64_t rows_appended = 0;      // since open
   uint64_t head_rows = 0;          // in memory (active + frozen heads)
+  uint64_t head_memory_bytes = 0;  // estimated heap bytes held by those heads
   uint64_t segments = 0;
   uint64_t segment_rows = 0;
   uint64_t segment_bytes = 0;      // on disk

@@ -78,6 +78,7 @@ void HttpSession::RequestClose(bool force) {
 
 void HttpSession::ReadHeader() {
   if (ctx_->stopping.load()) return CloseNow();
+  request_.method.clear();  // marks "no request head yet" for RequestError and the access log
   std::string body = std::move(spare_body_);
   body.clear();
   if (body.capacity() > kMaxRecycledBody) body = std::string();
@@ -153,9 +154,10 @@ void HttpSession::FailRead(beast::error_code ec) {
   keep_alive_ = false;
   if (ec == http::error::body_limit) {
     ctx_->rejected_too_large.fetch_add(1, std::memory_order_relaxed);
+    if (parser_ && parser_->is_header_done()) FillRequestHead();
     return SendResponse(
-        ErrorReply(413, absl::StrCat("request body exceeds the limit of ",
-                                     ctx_->options.max_body_bytes, " bytes")),
+        RequestError(413, absl::StrCat("request body exceeds the limit of ",
+                                       ctx_->options.max_body_bytes, " bytes")),
         /*close=*/true);
   }
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
@@ -168,7 +170,20 @@ void HttpSession::FailRead(beast::error_code ec) {
                /*close=*/true);
 }
 
+HttpResponse HttpSession::RequestError(int status, std::string message) {
+  if (!ctx_->options.error_renderer || request_.method.empty()) {
+    return ErrorReply(status, std::move(message));
+  }
+  return ctx_->options.error_renderer(request_, status, message);
+}
+
 void HttpSession::BuildRequest() {
+  FillRequestHead();
+  request_.body = std::move(parser_->get().body());
+  bytes_in_ = request_.body.size();
+}
+
+void HttpSession::FillRequestHead() {
   auto& msg = parser_->get();
   keep_alive_ = msg.keep_alive();
   request_.method.assign(msg.method_string());
@@ -188,17 +203,21 @@ void HttpSession::BuildRequest() {
     if (name == "content-encoding") content_encoding_.assign(field.value());
     request_.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  request_.body = std::move(msg.body());
+  request_.body.clear();
   request_.remote_address = remote_;
-  bytes_in_ = request_.body.size();
 }
 
 void HttpSession::Dispatch() {
   auto self = shared_from_this();
   if (ctx_->pool->TrySubmit([self] { self->RunOnWorker(); })) return;
   ctx_->rejected_overload.fetch_add(1, std::memory_order_relaxed);
-  HttpResponse reply = ErrorReply(503, "server overloaded: request queue is full, retry later");
-  reply.headers.emplace_back("Retry-After", "1");
+  HttpResponse reply =
+      RequestError(503, "server overloaded: request queue is full, retry later");
+  bool has_retry_after = false;
+  for (const auto& [name, value] : reply.headers) {
+    has_retry_after |= absl::EqualsIgnoreCase(ToAbsl(name), "retry-after");
+  }
+  if (!has_retry_after) reply.headers.emplace_back("Retry-After", "1");
   SendResponse(std::move(reply), /*close=*/false);
 }
 
@@ -225,7 +244,7 @@ void HttpSession::RunOnWorker() {
       } else if (s.code() == absl::StatusCode::kUnimplemented) {
         status = 415;
       }
-      reply = ErrorReply(status, std::string(s.message()));
+      reply = RequestError(status, std::string(s.message()));
     }
   }
   if (ok) {

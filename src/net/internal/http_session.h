@@ -51,6 +51,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnBody(boost::beast::error_code ec);
   void FailRead(boost::beast::error_code ec);
   void BuildRequest();
+  // Copies method, path, query, headers and peer of the parsed header into request_.
+  void FillRequestHead();
+  // An error reply for the current request, through options.error_renderer when set.
+  HttpResponse RequestError(int status, std::string message);
   void Dispatch();
   void RunOnWorker();  // on a worker thread
   void SendResponse(HttpResponse reply, bool close);

@@ -11,6 +11,13 @@
 
 namespace waggle::store_internal {
 
+size_t ExpectedHeadRows(const StoreOptions& options) {
+  // Address space only (pages are touched as rows arrive); capped for huge limits.
+  // Slack for the batch that crosses the limit.
+  const uint64_t rows = options.head_max_rows + options.head_max_rows / 8 + 1024;
+  return static_cast<size_t>(std::min<uint64_t>(rows, 4u << 20));
+}
+
 EmbeddedStore::EmbeddedStore(const StoreOptions& options)
     : options_(options),
       env_(options.env ? options.env : DefaultEnv()),
@@ -18,7 +25,7 @@ EmbeddedStore::EmbeddedStore(const StoreOptions& options)
       segment_dir_(JoinPath(options.data_dir, "segments")),
       quarantine_dir_(JoinPath(options.data_dir, "quarantine")),
       manifest_path_(JoinPath(options.data_dir, "MANIFEST")),
-      active_(std::make_shared<Head>()) {}
+      active_(std::make_shared<Head>(ExpectedHeadRows(options))) {}
 
 EmbeddedStore::~EmbeddedStore() { (void)Close(); }
 
@@ -315,7 +322,11 @@ StoreStats EmbeddedStore::Stats() {
     absl::ReaderMutexLock lock(&mu_);
     s = stats_;
     s.head_rows = active_->rows();
-    for (const FrozenHead& f : frozen_) s.head_rows += f.head->rows();
+    s.head_memory_bytes = active_->memory_bytes();
+    for (const FrozenHead& f : frozen_) {
+      s.head_rows += f.head->rows();
+      s.head_memory_bytes += f.head->memory_bytes();
+    }
     s.segments = segments_.size();
     for (const auto& seg : segments_) {
       s.segment_rows += seg->rows();

@@ -42,6 +42,9 @@
 
 namespace waggle::store_internal {
 
+// Rows to reserve in a new active head for `options` (head_max_rows plus slack, capped).
+size_t ExpectedHeadRows(const StoreOptions& options);
+
 class EmbeddedStore final : public Store {
  public:
   static constexpr size_t kMaxFrozenHeads = 2;

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "absl/container/flat_hash_set.h"
 #include "store/internal/coding.h"
+#include "xxhash.h"
 
 namespace waggle::store_internal {
 
-StringPool::StringPool() {
+StringPool::StringPool() : cache_(kCacheSlots, 0) {
   strings_.push_back(std::string_view());
   index_.emplace(std::string_view(), 0);
 }
@@ -15,6 +15,20 @@ StringPool::StringPool() {
 uint32_t StringPool::Intern(std::string_view s) {
   auto it = index_.find(s);
   if (it != index_.end()) return it->second;
+  uint32_t code = Append(s);
+  index_.emplace(strings_[code], code);
+  return code;
+}
+
+uint32_t StringPool::Store(std::string_view s) {
+  if (s.empty()) return 0;
+  uint32_t& slot = cache_[XXH3_64bits(s.data(), s.size()) & (kCacheSlots - 1)];
+  if (slot != 0 && strings_[slot] == s) return slot;
+  slot = Append(s);
+  return slot;
+}
+
+uint32_t StringPool::Append(std::string_view s) {
   std::string_view stored;
   if (s.size() > kChunkBytes / 4) {
     chunks_.push_back(std::make_unique<char[]>(s.size()));
@@ -35,19 +49,40 @@ uint32_t StringPool::Intern(std::string_view s) {
   arena_bytes_ += s.size();
   uint32_t code = static_cast<uint32_t>(strings_.size());
   strings_.push_back(stored);
-  index_.emplace(stored, code);
   return code;
 }
 
 size_t StringPool::memory_bytes() const {
   return chunks_.size() * 64 + arena_bytes_ + strings_.capacity() * sizeof(std::string_view) +
-         index_.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1);
+         index_.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1) +
+         cache_.capacity() * sizeof(uint32_t);
 }
 
 int64_t AttrColumn::Find(uint32_t row) const {
   auto it = std::lower_bound(rows.begin(), rows.end(), row);
   if (it == rows.end() || *it != row) return -1;
   return it - rows.begin();
+}
+
+Head::Head(size_t expected_rows) {
+  trace_id_.reserve(expected_rows);
+  span_id_.reserve(expected_rows);
+  parent_id_.reserve(expected_rows);
+  start_.reserve(expected_rows);
+  end_.reserve(expected_rows);
+  row_kind_.reserve(expected_rows);
+  kind_.reserve(expected_rows);
+  status_.reserve(expected_rows);
+  flags_.reserve(expected_rows);
+  for (auto& v : str_) v.reserve(expected_rows);
+  prev_row_in_trace_.reserve(expected_rows);
+}
+
+uint32_t Head::StoreString(std::string_view s, uint32_t* last_code) {
+  if (s.empty()) return 0;
+  if (pool_.Get(*last_code) == s) return *last_code;
+  *last_code = pool_.Store(s);
+  return *last_code;
 }
 
 uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
@@ -61,7 +96,9 @@ uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
   kind_.push_back(static_cast<uint8_t>(f.kind));
   status_.push_back(static_cast<uint8_t>(f.status));
   flags_.push_back(f.flags);
-  for (int i = 0; i < kFixedStringCount; ++i) str_[i].push_back(pool_.Intern(f.strs[i]));
+  for (int i = 0; i < kFixedStringCount; ++i) {
+    str_[i].push_back(StoreString(f.strs[i], &last_fixed_code_[i]));
+  }
   if (f.row_kind == RowKind::kLink && (!IsZero(*f.link_trace) || !IsZero(*f.link_span))) {
     link_rows_.push_back(row);
     link_ids_.emplace_back(*f.link_trace, *f.link_span);
@@ -75,45 +112,44 @@ uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
   return row;
 }
 
-AttrColumn* Head::ColumnFor(std::string_view key, ValueType type) {
+AttrColumn* Head::ColumnFor(std::string_view key, ValueType type, AttrColumn* prev) {
+  if (prev && prev->next_hint && prev->next_hint->type == type && prev->next_hint->key == key) {
+    return prev->next_hint;
+  }
+  AttrColumn* col;
   auto it = attr_index_.find(std::make_pair(key, type));
-  if (it != attr_index_.end()) return it->second;
-  AttrColumn& col = attrs_.emplace_back();
-  col.key = pool_.Get(pool_.Intern(key));
-  col.type = type;
-  attr_index_.emplace(std::make_pair(col.key, type), &col);
-  return &col;
+  if (it != attr_index_.end()) {
+    col = it->second;
+  } else {
+    col = &attrs_.emplace_back();
+    col->key = pool_.Get(pool_.Intern(key));
+    col->type = type;
+    auto [kit, inserted] = key_ids_.try_emplace(col->key, key_last_row_.size());
+    if (inserted) key_last_row_.push_back(kNoRow);
+    col->key_id = kit->second;
+    attr_index_.emplace(std::make_pair(col->key, type), col);
+  }
+  if (prev) prev->next_hint = col;
+  return col;
 }
 
-void Head::AddAttrs(uint32_t row, const std::vector<const AttrView*>& attrs, int64_t now_ns) {
-  // Highest priority first; a key already taken by a higher-priority attribute is skipped.
-  constexpr size_t kLinearLimit = 24;
-  absl::flat_hash_set<std::string_view> seen;
-  for (size_t i = attrs.size(); i-- > 0;) {
-    const AttrView& a = *attrs[i];
-    bool shadowed = false;
-    if (attrs.size() <= kLinearLimit) {
-      for (size_t j = attrs.size() - 1; j > i && !shadowed; --j) {
-        shadowed = attrs[j]->key == a.key;
-      }
-    } else {
-      shadowed = !seen.insert(a.key).second;
-    }
-    if (shadowed) continue;
-    AttrColumn* col = ColumnFor(a.key, a.type);
-    if (!col->rows.empty() && col->rows.back() == row) continue;  // cannot happen; defensive
-    col->rows.push_back(row);
-    col->last_written_ns = std::max(col->last_written_ns, now_ns);
-    switch (a.type) {
-      case ValueType::kString: col->narrow.push_back(pool_.Intern(a.str)); break;
-      case ValueType::kBool: col->narrow.push_back(a.b ? 1 : 0); break;
-      case ValueType::kInt: col->wide.push_back(static_cast<uint64_t>(a.i)); break;
-      case ValueType::kDouble: col->wide.push_back(DoubleBits(a.d)); break;
-    }
+void Head::AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, int64_t now_ns) {
+  uint32_t& taken = key_last_row_[col->key_id];
+  if (taken == row) return;  // a higher-priority attribute has the key
+  taken = row;
+  col->rows.push_back(row);
+  col->last_written_ns = std::max(col->last_written_ns, now_ns);
+  switch (a.type) {
+    case ValueType::kString: col->narrow.push_back(StoreString(a.str, &col->last_code)); break;
+    case ValueType::kBool: col->narrow.push_back(a.b ? 1 : 0); break;
+    case ValueType::kInt: col->wide.push_back(static_cast<uint64_t>(a.i)); break;
+    case ValueType::kDouble: col->wide.push_back(DoubleBits(a.d)); break;
   }
 }
 
 void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
+  batch_columns_.assign(batch.attrs.size(), nullptr);
+  const uint32_t n_attrs = static_cast<uint32_t>(batch.attrs.size());
   for (const SpanRow& r : batch.rows) {
     RowFixed f{r.row_kind, &r.trace_id, &r.span_id, &r.parent_span_id, r.start_ns, r.end_ns,
                r.kind, r.status_code, r.flags,
@@ -121,13 +157,17 @@ void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
                 r.scope_version, r.parent_name},
                &r.link_trace_id, &r.link_span_id};
     uint32_t row = AddFixed(f, now_ns);
-    scratch_attrs_.clear();
-    for (AttrRange range : {r.resource_attrs, r.scope_attrs, r.attrs}) {
-      for (uint32_t i = range.begin; i < range.end && i < batch.attrs.size(); ++i) {
-        scratch_attrs_.push_back(&batch.attrs[i]);
+    // Highest priority first: own attributes, scope, resource; later wins within a range.
+    AttrColumn* prev = nullptr;
+    for (AttrRange range : {r.attrs, r.scope_attrs, r.resource_attrs}) {
+      for (uint32_t i = std::min(range.end, n_attrs); i-- > range.begin;) {
+        const AttrView& a = batch.attrs[i];
+        AttrColumn*& col = batch_columns_[i];
+        if (!col) col = ColumnFor(a.key, a.type, prev);
+        prev = col;
+        AddAttr(row, col, a, now_ns);
       }
     }
-    AddAttrs(row, scratch_attrs_, now_ns);
   }
 }
 
@@ -138,28 +178,29 @@ void Head::AddSpan(const Span& s, int64_t now_ns) {
               s.scope_version, s.parent_name},
              &s.link_trace_id, &s.link_span_id};
   uint32_t row = AddFixed(f, now_ns);
-  std::vector<AttrView> views(s.attributes.size());
-  scratch_attrs_.clear();
-  for (size_t i = 0; i < s.attributes.size(); ++i) {
+  AttrColumn* prev = nullptr;
+  for (size_t i = s.attributes.size(); i-- > 0;) {  // later wins
     const Attribute& a = s.attributes[i];
-    views[i] = AttrView{a.key, a.type, a.str, a.i, a.d, a.b};
-    scratch_attrs_.push_back(&views[i]);
+    AttrView view{a.key, a.type, a.str, a.i, a.d, a.b};
+    AttrColumn* col = ColumnFor(a.key, a.type, prev);
+    prev = col;
+    AddAttr(row, col, view, now_ns);
   }
-  AddAttrs(row, scratch_attrs_, now_ns);
 }
 
 size_t Head::memory_bytes() const {
+  // Fixed columns are reserved up front: only the pages up to size() are touched.
   size_t n = pool_.memory_bytes();
-  n += trace_id_.capacity() * 16 + (span_id_.capacity() + parent_id_.capacity()) * 8;
-  n += (start_.capacity() + end_.capacity()) * 8;
-  n += row_kind_.capacity() + kind_.capacity() + status_.capacity() + flags_.capacity() * 4;
-  for (const auto& v : str_) n += v.capacity() * 4;
+  n += trace_id_.size() * 16 + (span_id_.size() + parent_id_.size()) * 8;
+  n += (start_.size() + end_.size()) * 8;
+  n += row_kind_.size() + kind_.size() + status_.size() + flags_.size() * 4;
+  for (const auto& v : str_) n += v.size() * 4;
   n += link_rows_.capacity() * 4 + link_ids_.capacity() * 24;
   for (const AttrColumn& c : attrs_) {
     n += sizeof(AttrColumn) + c.rows.capacity() * 4 + c.wide.capacity() * 8 +
          c.narrow.capacity() * 4;
   }
-  n += last_row_of_trace_.capacity() * 21 + prev_row_in_trace_.capacity() * 4;
+  n += last_row_of_trace_.capacity() * 21 + prev_row_in_trace_.size() * 4;
   return n;
 }
 

@@ -6,6 +6,12 @@
 // created late needs no back-fill and absent values cost nothing. A hash index maps each trace
 // id to its last row and a per-row back-link chains the rest of the trace's rows.
 //
+// Insert cost: string values are not interned exactly (most are high-cardinality ids): a value
+// equal to the column's previous one or to one in the pool's small recent-value cache reuses
+// its code, anything else is appended to the arena. Attribute columns are found through a
+// per-batch cache (resource/scope attributes are shared by many rows) and a "next column" hint
+// (attributes of one kind of span arrive in the same key order), falling back to a hash index.
+//
 // Thread-safety: not synchronized. The owner serializes mutation with every read (the store
 // guards its active head with a mutex; a frozen head is immutable and read freely).
 #pragma once
@@ -24,22 +30,32 @@
 
 namespace waggle::store_internal {
 
-// Interns strings; code 0 is the empty string. Views stay valid for the pool's lifetime.
+// Stores strings under uint32 codes; code 0 is the empty string. Views stay valid for the
+// pool's lifetime.
 class StringPool {
  public:
   StringPool();
+  // Exact interning: equal strings always get the same code (for keys; keeps an index).
   uint32_t Intern(std::string_view s);
+  // Best-effort dedup without a growing index: the code of an equal string found in a
+  // direct-mapped cache of recently stored strings, else a new code for a copy of `s`.
+  // Equal strings may have different codes.
+  uint32_t Store(std::string_view s);
   std::string_view Get(uint32_t code) const { return strings_[code]; }
   size_t size() const { return strings_.size(); }
   size_t memory_bytes() const;
 
  private:
   static constexpr size_t kChunkBytes = 64 * 1024;
+  static constexpr size_t kCacheSlots = 1 << 14;  // power of two
+  uint32_t Append(std::string_view s);
+
   std::vector<std::unique_ptr<char[]>> chunks_;
   size_t chunk_used_ = kChunkBytes;
   size_t arena_bytes_ = 0;
   std::vector<std::string_view> strings_;
   absl::flat_hash_map<std::string_view, uint32_t> index_;
+  std::vector<uint32_t> cache_;  // kCacheSlots codes by hash of the string; 0 = empty
 };
 
 // One attribute column. INVARIANT: rows strictly ascending; values parallel to rows in
@@ -47,10 +63,15 @@ class StringPool {
 struct AttrColumn {
   std::string_view key;  // in the head's pool
   ValueType type = ValueType::kString;
+  uint32_t key_id = 0;   // shared by the columns of one key (a row takes a key only once)
   std::vector<uint32_t> rows;
   std::vector<uint64_t> wide;
   std::vector<uint32_t> narrow;
   int64_t last_written_ns = 0;
+  // Insert-path hints (no effect on content): the column that followed this one in the last
+  // row that had it, and the pool code of the last string value.
+  AttrColumn* next_hint = nullptr;
+  uint32_t last_code = 0;
 
   bool is_wide() const { return type == ValueType::kInt || type == ValueType::kDouble; }
   // Index into rows/values of `row`, or -1.
@@ -67,7 +88,9 @@ class Head {
  public:
   static constexpr uint32_t kNoRow = UINT32_MAX;
 
-  Head() = default;
+  // `expected_rows`: capacity reserved for the fixed columns (address space; pages are
+  // touched only as rows arrive).
+  explicit Head(size_t expected_rows = 0);
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
 
@@ -120,9 +143,13 @@ class Head {
     const SpanId* link_span;
   };
   uint32_t AddFixed(const RowFixed& f, int64_t now_ns);
-  // Adds attrs to `row`; `attrs` in increasing priority (later wins on equal keys).
-  void AddAttrs(uint32_t row, const std::vector<const AttrView*>& attrs, int64_t now_ns);
-  AttrColumn* ColumnFor(std::string_view key, ValueType type);
+  // The column of (key, type), created on first sight; `prev` is the column of the attribute
+  // inserted just before in this row (or null), whose next_hint is tried first and updated.
+  AttrColumn* ColumnFor(std::string_view key, ValueType type, AttrColumn* prev);
+  // Adds `a` to `row` in `col` unless the row already has a value for the key (attributes are
+  // added in decreasing priority).
+  void AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, int64_t now_ns);
+  uint32_t StoreString(std::string_view s, uint32_t* last_code);
 
   StringPool pool_;
   std::vector<TraceId> trace_id_;
@@ -139,12 +166,15 @@ class Head {
   std::vector<std::pair<TraceId, SpanId>> link_ids_;
   std::deque<AttrColumn> attrs_;
   absl::flat_hash_map<std::pair<std::string_view, ValueType>, AttrColumn*> attr_index_;
+  absl::flat_hash_map<std::string_view, uint32_t> key_ids_;
+  std::vector<uint32_t> key_last_row_;  // by key id: the last row that took the key
   absl::flat_hash_map<TraceId, uint32_t> last_row_of_trace_;
   std::vector<uint32_t> prev_row_in_trace_;  // kNoRow ends the chain
   int64_t min_start_ = INT64_MAX;
   int64_t max_start_ = INT64_MIN;
   int64_t last_written_ns_ = 0;
-  std::vector<const AttrView*> scratch_attrs_;
+  uint32_t last_fixed_code_[kFixedStringCount] = {};
+  std::vector<AttrColumn*> batch_columns_;  // AddBatch: column of each batch.attrs entry
 };
 
 }  // namespace waggle::store_internal

@@ -39,7 +39,10 @@ class SegmentBuilder {
   std::string buffer_;
   uint64_t offset_ = 0;
   SegmentFooter footer_;
-  std::vector<uint32_t> attr_pos_;  // head row -> index in the current attribute column
+  std::vector<uint32_t> pos_of_row_;  // head row -> sorted position (inverse of perm_)
+  // WriteAttr: by sorted position, the index of the current column's value there, or kAbsent
+  // (scattered writes per value, then a sequential scan: no random reads per row).
+  std::vector<uint32_t> value_at_pos_;
   std::string raw_, stored_;
 };
 
@@ -233,7 +236,9 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c) {
   col.type = c.type;
   col.physical = AttrPhysical(c.type);
   col.last_written_ns = c.last_written_ns;
-  for (size_t i = 0; i < c.rows.size(); ++i) attr_pos_[c.rows[i]] = static_cast<uint32_t>(i);
+  for (size_t i = 0; i < c.rows.size(); ++i) {
+    value_at_pos_[pos_of_row_[c.rows[i]]] = static_cast<uint32_t>(i);
+  }
   std::vector<uint8_t> valid;
   std::vector<int64_t> ints;
   std::vector<double> doubles;
@@ -246,13 +251,12 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c) {
     ints.clear();
     doubles.clear();
     strs.clear();
-    uint32_t nulls = 0;
+    size_t present = 0;
     for (size_t p = lo; p < hi; ++p) {
-      uint32_t i = attr_pos_[perm_[p]];
-      if (i == kAbsent) {
-        ++nulls;
-        continue;
-      }
+      const uint32_t i = value_at_pos_[p];
+      if (i == kAbsent) continue;
+      value_at_pos_[p] = kAbsent;
+      ++present;
       valid[p - lo] = 1;
       switch (c.type) {
         case ValueType::kString: strs.push_back(head_.pool().Get(c.narrow[i])); break;
@@ -261,6 +265,7 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c) {
         case ValueType::kDouble: doubles.push_back(BitsDouble(c.wide[i])); break;
       }
     }
+    const uint32_t nulls = static_cast<uint32_t>(hi - lo - present);
     EncodeValidity(valid, &raw_);
     if (nulls < hi - lo) {
       if (col.physical == Physical::kInt) {
@@ -275,7 +280,6 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c) {
     }
     RETURN_IF_ERROR(EmitBlock(raw_, nulls, &col));
   }
-  for (uint32_t r : c.rows) attr_pos_[r] = kAbsent;
   footer_.columns.push_back(std::move(col));
   return OkStatus();
 }
@@ -308,7 +312,9 @@ StatusOr<uint64_t> SegmentBuilder::Build() {
   for (int c = 1; c < kFixedColumnCount; ++c) {
     RETURN_IF_ERROR(WriteFixed(static_cast<FixedColumn>(c)));
   }
-  attr_pos_.assign(n, kAbsent);
+  pos_of_row_.resize(n);
+  for (size_t p = 0; p < n; ++p) pos_of_row_[perm_[p]] = static_cast<uint32_t>(p);
+  value_at_pos_.assign(n, kAbsent);
   for (const AttrColumn& c : head_.attr_columns()) RETURN_IF_ERROR(WriteAttr(c));
   std::string footer;
   EncodeFooter(footer_, &footer);

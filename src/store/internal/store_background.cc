@@ -1,5 +1,6 @@
 // EmbeddedStore background work: freezing heads, flushing them to segments, compaction,
 // retention and the threads that run them. See embedded_store.h for the protocol.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -43,7 +44,7 @@ Status EmbeddedStore::Freeze(bool force) {
   ASSIGN_OR_RETURN(uint64_t rotated, wal_->Rotate());
   absl::MutexLock lock(&mu_);
   frozen_.push_back(FrozenHead{active_, rotated});
-  active_ = std::make_shared<Head>();
+  active_ = std::make_shared<Head>(ExpectedHeadRows(options_));
   flush_cv_.Signal();
   return OkStatus();
 }
@@ -71,6 +72,12 @@ Status EmbeddedStore::FlushOneFrozen(bool* did) {
     frozen_.pop_front();
     ++stats_.flushes;
     frozen_done_cv_.SignalAll();
+  }
+  // Free the head now (unless a running read still holds it) and give its pages back: its
+  // column vectors live in malloc arenas that otherwise keep them as free-but-resident memory.
+  if (job.head.use_count() == 1) {
+    job.head.reset();
+    malloc_trim(0);
   }
   // The segment is durable and carries wal_seq_end, so a crash from here on replays nothing
   // twice; the manifest keeps the floor even if retention later drops this segment.
