@@ -154,7 +154,8 @@ void HttpSession::FailRead(beast::error_code ec) {
   keep_alive_ = false;
   if (ec == http::error::body_limit) {
     ctx_->rejected_too_large.fetch_add(1, std::memory_order_relaxed);
-    if (parser_ && parser_->is_header_done()) FillRequestHead();
+    // A Content-Length over the limit fails while the header is parsed, after its fields.
+    if (parser_ && !parser_->get().method_string().empty()) FillRequestHead();
     return SendResponse(
         RequestError(413, absl::StrCat("request body exceeds the limit of ",
                                        ctx_->options.max_body_bytes, " bytes")),

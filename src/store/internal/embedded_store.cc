@@ -167,18 +167,38 @@ class TopRoots {
       heap_;
 };
 
+// Offers every trace of `head` with a span in the time range: its root span, or — when the
+// trace's root is not in this head (still in flight, stored elsewhere, or never sent, as for a
+// backend trace continued from an untraced browser) — its earliest span.
 void OfferHeadRoots(const Head& head, const RecentTracesRequest& req, int64_t min_start,
                     int64_t max_start, TopRoots* top) {
   const auto& services = head.strings(FixedColumn::kService);
-  for (uint32_t r = 0; r < head.rows(); ++r) {
+  auto wanted = [&](uint32_t r) {
     int64_t start = head.starts()[r];
-    if (head.row_kinds()[r] != static_cast<uint8_t>(RowKind::kSpan) ||
-        !IsZero(head.parent_ids()[r]) || start < min_start || start >= max_start) {
+    if (head.row_kinds()[r] != static_cast<uint8_t>(RowKind::kSpan) || start < min_start ||
+        start >= max_start) {
+      return false;
+    }
+    return req.service.empty() || head.pool().Get(services[r]) == req.service;
+  };
+  absl::flat_hash_set<TraceId> rooted;  // every trace with a root here, wanted or not
+  for (uint32_t r = 0; r < head.rows(); ++r) {
+    if (!IsZero(head.parent_ids()[r]) ||
+        head.row_kinds()[r] != static_cast<uint8_t>(RowKind::kSpan)) {
       continue;
     }
-    if (!req.service.empty() && head.pool().Get(services[r]) != req.service) continue;
-    top->Offer(head.trace_ids()[r], start);
+    rooted.insert(head.trace_ids()[r]);
+    if (wanted(r)) top->Offer(head.trace_ids()[r], head.starts()[r]);
   }
+  absl::flat_hash_map<TraceId, int64_t> earliest_unrooted;
+  for (uint32_t r = 0; r < head.rows(); ++r) {
+    if (IsZero(head.parent_ids()[r]) || !wanted(r)) continue;
+    const TraceId& id = head.trace_ids()[r];
+    if (rooted.contains(id)) continue;
+    auto [it, inserted] = earliest_unrooted.try_emplace(id, head.starts()[r]);
+    if (!inserted) it->second = std::min(it->second, head.starts()[r]);
+  }
+  for (const auto& [id, start] : earliest_unrooted) top->Offer(id, start);
 }
 
 TraceSummary Summarize(const TraceId& id, const std::vector<Span>& spans) {
@@ -192,6 +212,12 @@ TraceSummary Summarize(const TraceId& id, const std::vector<Span>& spans) {
     t.has_error = t.has_error || s.is_error();
     services.insert(s.service_name);
     if (IsZero(s.parent_span_id) && (!root || s.start_ns < root->start_ns)) root = &s;
+  }
+  // Without a root span the earliest span stands in for it.
+  if (root == nullptr) {
+    for (const Span& s : spans) {
+      if (s.row_kind == RowKind::kSpan && (!root || s.start_ns < root->start_ns)) root = &s;
+    }
   }
   if (root) {
     t.root_service = root->service_name;

@@ -312,6 +312,24 @@ TEST(Store, RecentTracesNewestFirstWithSummaries) {
   EXPECT_EQ((*store)->RecentTraces(req)->size(), 20u);
 }
 
+TEST(Store, RecentTracesListsTracesWhoseRootIsMissing) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 3, kBase, &expected)).ok());
+  // Trace 100 holds only children of a root that never arrived (span_offset 3: c = 4..6).
+  ASSERT_TRUE((*store)->Append(MakeTraces(100, 1, kBase, &expected, 3)).ok());
+  auto recent = (*store)->RecentTraces(RecentTracesRequest());
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  ASSERT_EQ(recent->size(), 4u);
+  const TraceSummary& rootless = recent->front();  // the newest start
+  EXPECT_EQ(rootless.trace_id, TestTraceId(100));
+  EXPECT_EQ(rootless.span_count, 3u);
+  EXPECT_EQ(rootless.root_name, "home-activities-mock-data");  // the earliest span stands in
+  EXPECT_EQ(rootless.start_ns, kBase + 100 * 1'000'000 + 4 * 1000);
+}
+
 TEST(Store, ColumnsListsFixedAndAttributeColumnsWithTypes) {
   auto env = NewMemEnv();
   auto store = OpenEmbeddedStore(TestOptions(env.get()));
