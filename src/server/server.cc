@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "api/json_writer.h"
+#include "server/home_page.h"
 
 namespace waggle {
 namespace {
@@ -183,14 +184,10 @@ HttpResponse Server::RouteApi(const HttpRequest& request) {
   if (request.path == "/v1/traces") return receiver_->HandleTraces(request);
   if (std::optional<HttpResponse> r = api_->Handle(request)) return std::move(*r);
   if (request.path == "/" && (request.method == "GET" || request.method == "HEAD")) {
-    return HttpResponse::Text(
-        200, "waggle " + version_ +
-                 "\n\nThe web UI is not built into this version yet. Try:\n"
-                 "  GET /api/v1/traces             recent traces\n"
-                 "  GET /api/v1/traces/{trace_id}  one trace as a span tree\n"
-                 "  GET /1/auth                    Honeycomb key check\n"
-                 "  GET /metrics /healthz /readyz  operations\n"
-                 "  POST /v1/traces                OTLP/HTTP ingest (protobuf or JSON)\n");
+    HttpResponse page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = std::string(HomePageHtml());
+    return page;
   }
   return NotFound(request);
 }

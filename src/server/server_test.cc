@@ -125,6 +125,27 @@ TEST(Server, IngestsOnBothPortsAndServesTraceTreeAfterRestart) {
   }
 }
 
+TEST(Server, ServesTheHomePageAndRendersHttpLayerErrorsAsOtlpStatus) {
+  TempDir dir;
+  StatusOr<std::unique_ptr<Server>> server = Server::Start(TestConfig(dir), "test");
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto api = NewHttpClient((*server)->addresses().http);
+  auto r = api->Request("GET", "/", {}, "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->Header("content-type").starts_with("text/html"));
+  EXPECT_NE(r->body.find("/api/v1/traces"), std::string::npos);
+  // A gzip body that is not gzip fails in the HTTP layer, yet answers in OTLP's JSON format.
+  r = api->Request("POST", "/v1/traces",
+                   {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
+                   "definitely not gzip");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(r->Header("content-type").starts_with("application/json"));
+  EXPECT_NE(r->body.find("\"message\""), std::string::npos) << r->body;
+  ASSERT_TRUE((*server)->Shutdown().ok());
+}
+
 TEST(Server, ApiKeysAreEnforcedAndBindFailureIsReported) {
   TempDir dir;
   ServerConfig config = TestConfig(dir);
