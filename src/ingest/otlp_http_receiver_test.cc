@@ -6,34 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "store/testing/fake_store.h"
+
 #include "wire/otlp.h"
 
 namespace waggle {
 namespace {
 
-// A Store that records appended spans and can be told to fail.
-class FakeStore : public Store {
- public:
-  Status Append(const SpanBatch& batch) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!fail_with_.ok()) return fail_with_;
-    for (size_t i = 0; i < batch.rows.size(); ++i) spans_.push_back(ToSpan(batch, i));
-    return OkStatus();
-  }
-  StatusOr<std::vector<Span>> GetTrace(const TraceId&) override { return spans_; }
-  StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest&) override {
-    return std::vector<TraceSummary>{};
-  }
-  StatusOr<std::vector<ColumnInfo>> Columns() override { return std::vector<ColumnInfo>{}; }
-  Status Flush() override { return OkStatus(); }
-  Status Maintain() override { return OkStatus(); }
-  StoreStats Stats() override { return {}; }
-  Status Close() override { return OkStatus(); }
-
-  std::mutex mu_;
-  Status fail_with_;
-  std::vector<Span> spans_;
-};
+using testing::FakeStore;
 
 // Minimal protobuf writer for building ExportTraceServiceRequest bodies by hand.
 std::string Varint(uint64_t v) {
@@ -106,9 +86,9 @@ TEST_F(OtlpHttpReceiverTest, ProtobufSuccessStoresSpansAndEchoesContentType) {
   EXPECT_EQ(r.content_type, "application/x-protobuf");
   EXPECT_EQ(r.body, EncodeExportTraceResponseProtobuf(0, ""));
   EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "*");
-  ASSERT_EQ(store.spans_.size(), 1u);
-  EXPECT_EQ(store.spans_[0].name, "GET /api/activities/home");
-  EXPECT_EQ(store.spans_[0].service_name, "backend-flask");
+  ASSERT_EQ(store.rows().size(), 1u);
+  EXPECT_EQ(store.rows()[0].name, "GET /api/activities/home");
+  EXPECT_EQ(store.rows()[0].service_name, "backend-flask");
   EXPECT_EQ(metrics.GetCounter("waggle_spans_received_total", "")->Value(), 1u);
   EXPECT_EQ(metrics.GetCounter("waggle_rows_stored_total", "")->Value(), 1u);
 
@@ -122,15 +102,15 @@ TEST_F(OtlpHttpReceiverTest, JsonWithCharsetParameter) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.content_type, "application/json");
   EXPECT_EQ(r.body, EncodeExportTraceResponseJson(0, ""));
-  ASSERT_EQ(store.spans_.size(), 1u);
-  EXPECT_EQ(store.spans_[0].service_name, "frontend-react-js");
-  EXPECT_EQ(ToHex(store.spans_[0].trace_id), "5b8efff798038103d269b633813fc60c");
+  ASSERT_EQ(store.rows().size(), 1u);
+  EXPECT_EQ(store.rows()[0].service_name, "frontend-react-js");
+  EXPECT_EQ(ToHex(store.rows()[0].trace_id), "5b8efff798038103d269b633813fc60c");
 }
 
 TEST_F(OtlpHttpReceiverTest, EmptyRequestIsSuccess) {
   HttpResponse r = receiver.HandleTraces(Post("application/x-protobuf", ""));
   EXPECT_EQ(r.status, 200);
-  EXPECT_TRUE(store.spans_.empty());
+  EXPECT_TRUE(store.rows().empty());
 }
 
 TEST_F(OtlpHttpReceiverTest, UnsupportedMediaType) {
@@ -146,7 +126,7 @@ TEST_F(OtlpHttpReceiverTest, GarbageProtobufIs400InProtobuf) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.content_type, "application/x-protobuf");
   EXPECT_NE(r.body.find("invalid OTLP protobuf"), std::string::npos);
-  EXPECT_TRUE(store.spans_.empty());
+  EXPECT_TRUE(store.rows().empty());
   EXPECT_EQ(receiver.rejected("decode")->Value(), 1u);
 }
 
@@ -158,7 +138,7 @@ TEST_F(OtlpHttpReceiverTest, InvalidJsonIs400InJson) {
 }
 
 TEST_F(OtlpHttpReceiverTest, StoreOverloadIs503WithRetryAfter) {
-  store.fail_with_ = absl::ResourceExhaustedError("WAL queue full");
+  store.FailAppendsWith(absl::ResourceExhaustedError("WAL queue full"));
   HttpResponse r = receiver.HandleTraces(Post("application/json", kJsonRequest));
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(HeaderOf(r, "Retry-After"), "1");
@@ -168,7 +148,7 @@ TEST_F(OtlpHttpReceiverTest, StoreOverloadIs503WithRetryAfter) {
 }
 
 TEST_F(OtlpHttpReceiverTest, StoreFailureIs500) {
-  store.fail_with_ = absl::InternalError("disk on fire");
+  store.FailAppendsWith(absl::InternalError("disk on fire"));
   HttpResponse r = receiver.HandleTraces(Post("application/x-protobuf", ProtobufRequest()));
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(HeaderOf(r, "Retry-After"), "");
@@ -216,11 +196,11 @@ TEST(OtlpHttpReceiverAuth, BadKeyIs401AndNothingStored) {
   HttpResponse r = receiver.HandleTraces(req);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.content_type, "application/x-protobuf");
-  EXPECT_TRUE(store.spans_.empty());
+  EXPECT_TRUE(store.rows().empty());
   EXPECT_EQ(receiver.rejected("auth")->Value(), 1u);
   req.headers.back().second = "right";
   EXPECT_EQ(receiver.HandleTraces(req).status, 200);
-  EXPECT_EQ(store.spans_.size(), 1u);
+  EXPECT_EQ(store.rows().size(), 1u);
 }
 
 }  // namespace
