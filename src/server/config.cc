@@ -70,7 +70,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"data-dir", "./waggle-data", "Directory for the WAL and segment files"},
       {"http-listen", "127.0.0.1:8080", "Address for the UI and every REST API (port 0 = any)"},
       {"otlp-http-listen", "127.0.0.1:4318", "Address for OTLP/HTTP ingest (port 0 = any)"},
-      {"otlp-grpc-listen", "127.0.0.1:4317", "Address for OTLP/gRPC ingest (not served yet)"},
+      {"otlp-grpc-listen", "127.0.0.1:4317", "Address for OTLP/gRPC ingest (port 0 = any)"},
       {"xray-listen", "127.0.0.1:2000", "Address for the X-Ray daemon protocol (not served yet)"},
       {"api-key", "", "API key accepted in x-honeycomb-team (repeatable; none = local mode)",
        true},
