@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <memory>
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
@@ -246,55 +247,156 @@ bool DecodeDoubles(ByteReader* in, size_t n, std::vector<double>* out) {
   return true;
 }
 
+namespace {
+
+enum class Shape { kText, kUuid, kHex };
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // uppercase and anything else: not packable
+}
+
+bool IsLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (HexDigit(c) < 0) return false;
+  }
+  return true;
+}
+
+bool IsCanonicalUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < 36; ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : HexDigit(s[i]) < 0) return false;
+  }
+  return true;
+}
+
+// The packed shape shared by every value of `v` (non-empty), and for kHex the byte length.
+Shape ClassifyStrings(std::span<const std::string_view> v, size_t* hex_bytes) {
+  bool uuid = true, hex = !v[0].empty() && v[0].size() % 2 == 0;
+  for (std::string_view s : v) {
+    uuid = uuid && IsCanonicalUuid(s);
+    hex = hex && s.size() == v[0].size() && IsLowerHex(s);
+    if (!uuid && !hex) return Shape::kText;
+  }
+  *hex_bytes = v[0].size() / 2;
+  return uuid ? Shape::kUuid : Shape::kHex;
+}
+
+void PutPacked(std::string* out, std::string_view s, Shape shape) {
+  if (shape == Shape::kText) {
+    PutLengthPrefixed(out, s);
+    return;
+  }
+  for (size_t i = 0; i + 1 < s.size(); i += 2) {
+    if (s[i] == '-') ++i;  // UUID dashes sit before an even digit index
+    out->push_back(static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1])));
+  }
+}
+
+// Reads one value of `shape` (`width` bytes when packed); packed values are expanded into
+// `text`, which has capacity for them (no reallocation: views stay valid).
+bool ReadPacked(ByteReader* in, Shape shape, size_t width, std::string* text,
+                std::string_view* s) {
+  if (shape == Shape::kText) return in->ReadLengthPrefixed(s);
+  std::string_view raw;
+  if (!in->ReadBytes(width, &raw)) return false;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const size_t begin = text->size();
+  for (size_t i = 0; i < width; ++i) {
+    if (shape == Shape::kUuid && (i == 4 || i == 6 || i == 8 || i == 10)) text->push_back('-');
+    const uint8_t b = static_cast<uint8_t>(raw[i]);
+    text->push_back(kDigits[b >> 4]);
+    text->push_back(kDigits[b & 15]);
+  }
+  *s = std::string_view(text->data() + begin, text->size() - begin);
+  return true;
+}
+
+}  // namespace
+
 void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
   absl::flat_hash_map<std::string_view, uint32_t> index;
   std::vector<std::string_view> dict;
   std::vector<int64_t> codes;
   codes.reserve(v.size());
-  size_t plain_size = 0, dict_bytes = 0;
+  index.reserve(v.size());  // no rehashing as the dictionary grows
   for (std::string_view s : v) {
-    plain_size += VarintLength(s.size()) + s.size();
     auto [it, inserted] = index.try_emplace(s, static_cast<uint32_t>(dict.size()));
-    if (inserted) {
-      dict.push_back(s);
-      dict_bytes += VarintLength(s.size()) + s.size();
-    }
+    if (inserted) dict.push_back(s);
     codes.push_back(it->second);
   }
+  size_t hex_bytes = 0;
+  const Shape shape = dict.empty() ? Shape::kText : ClassifyStrings(dict, &hex_bytes);
+  const size_t width = shape == Shape::kUuid ? 16 : hex_bytes;
+  auto size_of = [&](std::string_view s) {
+    return shape == Shape::kText ? VarintLength(s.size()) + s.size() : width;
+  };
+  size_t plain_size = 0, dict_bytes = 0;
+  for (std::string_view s : v) plain_size += size_of(s);
+  for (std::string_view s : dict) dict_bytes += size_of(s);
+  uint8_t flags = shape == Shape::kUuid ? kStringUuid : shape == Shape::kHex ? kStringHex : 0;
   size_t code_bytes = (v.size() * BitWidth(dict.empty() ? 0 : dict.size() - 1) + 7) / 8 + 3;
-  if (!v.empty() && dict_bytes + code_bytes + VarintLength(dict.size()) <= plain_size) {
-    out->push_back(static_cast<char>(StringEncoding::kDict));
+  const bool use_dict =
+      !v.empty() && dict_bytes + code_bytes + VarintLength(dict.size()) <= plain_size;
+  out->push_back(static_cast<char>(
+      static_cast<uint8_t>(use_dict ? StringEncoding::kDict : StringEncoding::kPlain) | flags));
+  if (shape == Shape::kHex) PutVarint(out, hex_bytes);
+  if (use_dict) {
     PutVarint(out, dict.size());
-    for (std::string_view s : dict) PutLengthPrefixed(out, s);
+    for (std::string_view s : dict) PutPacked(out, s, shape);
     EncodeInts(codes, out);
     return;
   }
-  out->push_back(static_cast<char>(StringEncoding::kPlain));
-  for (std::string_view s : v) PutLengthPrefixed(out, s);
+  for (std::string_view s : v) PutPacked(out, s, shape);
 }
 
 bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out) {
   if (n > kMaxBlockRows) return false;
   uint8_t enc;
   if (!in->ReadByte(&enc)) return false;
+  const uint8_t base = enc & kStringBaseMask, flags = enc & ~kStringBaseMask;
+  Shape shape = Shape::kText;
+  uint64_t width = 0;
+  if (flags == kStringUuid) {
+    shape = Shape::kUuid;
+    width = 16;
+  } else if (flags == kStringHex) {
+    shape = Shape::kHex;
+    if (!in->ReadVarint(&width) || width == 0 || width > in->remaining()) return false;
+  } else if (flags != 0) {
+    return false;
+  }
+  const size_t text_len = shape == Shape::kUuid ? 36 : 2 * width;
+  auto reserve_text = [&](uint64_t count) {
+    if (shape == Shape::kText) return true;
+    if (count > 0 && in->remaining() / width < count) return false;  // bounds the allocation
+    out->text = std::make_unique<std::string>();
+    out->text->reserve(count * text_len);
+    return true;
+  };
   out->values.reserve(out->values.size() + n);
-  if (enc == static_cast<uint8_t>(StringEncoding::kPlain)) {
+  if (base == static_cast<uint8_t>(StringEncoding::kPlain)) {
     out->dict_encoded = false;
+    if (!reserve_text(n)) return false;
     for (size_t i = 0; i < n; ++i) {
       std::string_view s;
-      if (!in->ReadLengthPrefixed(&s)) return false;
+      if (!ReadPacked(in, shape, width, out->text.get(), &s)) return false;
       out->values.push_back(s);
     }
     return true;
   }
-  if (enc != static_cast<uint8_t>(StringEncoding::kDict)) return false;
+  if (base != static_cast<uint8_t>(StringEncoding::kDict)) return false;
   out->dict_encoded = true;
   uint64_t dict_size;
   if (!in->ReadVarint(&dict_size) || dict_size > n || dict_size > in->remaining()) return false;
+  if (!reserve_text(dict_size)) return false;
   out->dict.clear();
   for (uint64_t i = 0; i < dict_size; ++i) {
     std::string_view s;
-    if (!in->ReadLengthPrefixed(&s)) return false;
+    if (!ReadPacked(in, shape, width, out->text.get(), &s)) return false;
     out->dict.push_back(s);
   }
   std::vector<int64_t> codes;
@@ -310,9 +412,29 @@ bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out) {
 }
 
 void EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
-  size_t non_null = 0;
-  for (uint8_t b : valid) non_null += b != 0;
-  if (non_null == valid.size()) {
+  const size_t n = valid.size();
+  size_t non_null = 0, runs = 1, run_bytes = 0, valid_gaps = 0, null_gaps = 0;
+  size_t run_len = 0, last_valid = 0, last_null = 0, n_valid = 0, n_null = 0;
+  uint8_t state = 1;  // runs start with a valid run (possibly empty)
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t b = valid[i] != 0;
+    non_null += b;
+    if (b != state) {
+      run_bytes += VarintLength(run_len);
+      ++runs;
+      run_len = 0;
+      state = b;
+    }
+    ++run_len;
+    if (b) {
+      valid_gaps += VarintLength(n_valid++ == 0 ? i : i - last_valid - 1);
+      last_valid = i;
+    } else {
+      null_gaps += VarintLength(n_null++ == 0 ? i : i - last_null - 1);
+      last_null = i;
+    }
+  }
+  if (non_null == n) {
     out->push_back(0);
     return;
   }
@@ -320,12 +442,46 @@ void EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
     out->push_back(1);
     return;
   }
-  out->push_back(2);
-  std::string bitmap((valid.size() + 7) / 8, '\0');
-  for (size_t i = 0; i < valid.size(); ++i) {
-    if (valid[i]) bitmap[i / 8] = static_cast<char>(bitmap[i / 8] | (1 << (i % 8)));
+  run_bytes += VarintLength(run_len) + VarintLength(runs);
+  valid_gaps += VarintLength(n_valid);
+  null_gaps += VarintLength(n_null);
+  const size_t bitmap = (n + 7) / 8;
+  const size_t best = std::min({bitmap, run_bytes, valid_gaps, null_gaps});
+  if (best == bitmap) {
+    out->push_back(2);
+    const size_t at = out->size();
+    out->resize(at + bitmap, '\0');
+    for (size_t i = 0; i < n; ++i) {
+      if (valid[i]) (*out)[at + i / 8] = static_cast<char>((*out)[at + i / 8] | (1 << (i % 8)));
+    }
+  } else if (best == run_bytes) {
+    out->push_back(3);
+    PutVarint(out, runs);
+    size_t len = 0;
+    state = 1;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t b = valid[i] != 0;
+      if (b != state) {
+        PutVarint(out, len);
+        len = 0;
+        state = b;
+      }
+      ++len;
+    }
+    PutVarint(out, len);
+  } else {
+    const uint8_t want = best == valid_gaps ? 1 : 0;
+    out->push_back(want ? 4 : 5);
+    PutVarint(out, want ? n_valid : n_null);
+    size_t prev = 0;
+    bool first = true;
+    for (size_t i = 0; i < n; ++i) {
+      if ((valid[i] != 0) != (want != 0)) continue;
+      PutVarint(out, first ? i : i - prev - 1);
+      first = false;
+      prev = i;
+    }
   }
-  out->append(bitmap);
 }
 
 bool DecodeValidity(ByteReader* in, size_t n, std::vector<uint8_t>* valid, size_t* non_null) {
@@ -341,34 +497,75 @@ bool DecodeValidity(ByteReader* in, size_t n, std::vector<uint8_t>* valid, size_
     *non_null = 0;
     return true;
   }
-  std::string_view bitmap;
-  if (kind != 2 || !in->ReadBytes((n + 7) / 8, &bitmap)) return false;
-  valid->resize(n);
-  *non_null = 0;
-  for (size_t i = 0; i < n; ++i) {
-    (*valid)[i] = (static_cast<uint8_t>(bitmap[i / 8]) >> (i % 8)) & 1;
-    *non_null += (*valid)[i];
+  if (kind == 3) {
+    uint64_t runs;
+    if (!in->ReadVarint(&runs) || runs > n + 1) return false;
+    valid->reserve(n);
+    uint8_t state = 1;
+    for (uint64_t r = 0; r < runs; ++r, state ^= 1) {
+      uint64_t len;
+      if (!in->ReadVarint(&len) || len > n - valid->size() || (len == 0 && r > 0)) return false;
+      valid->insert(valid->end(), static_cast<size_t>(len), state);
+    }
+    if (valid->size() != n) return false;
+  } else if (kind == 4 || kind == 5) {
+    const uint8_t listed = kind == 4 ? 1 : 0;
+    uint64_t count;
+    if (!in->ReadVarint(&count) || count > n) return false;
+    valid->assign(n, listed ^ 1);
+    uint64_t pos = 0;
+    for (uint64_t k = 0; k < count; ++k) {
+      uint64_t gap;
+      if (!in->ReadVarint(&gap) || gap >= n) return false;
+      pos = k == 0 ? gap : pos + gap + 1;
+      if (pos >= n) return false;
+      (*valid)[pos] = listed;
+    }
+  } else {
+    std::string_view bitmap;
+    if (kind != 2 || !in->ReadBytes((n + 7) / 8, &bitmap)) return false;
+    valid->resize(n);
+    for (size_t i = 0; i < n; ++i) (*valid)[i] = (static_cast<uint8_t>(bitmap[i / 8]) >> (i % 8)) & 1;
   }
+  *non_null = 0;
+  for (uint8_t b : *valid) *non_null += b;
   return true;
 }
 
 void CompressBlock(std::string_view raw, Compression preferred, int zstd_level, std::string* out) {
-  std::string compressed;
-  if (preferred == Compression::kZstd && raw.size() >= 64) {
-    compressed.resize(ZSTD_compressBound(raw.size()));
-    size_t n = ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(),
-                             zstd_level);
-    compressed.resize(ZSTD_isError(n) ? 0 : n);
-  } else if (preferred == Compression::kLz4 && raw.size() >= 64 && raw.size() < (1u << 30)) {
-    compressed.resize(LZ4_compressBound(static_cast<int>(raw.size())));
-    int n = LZ4_compress_default(raw.data(), compressed.data(), static_cast<int>(raw.size()),
-                                 static_cast<int>(compressed.size()));
-    compressed.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  }
-  bool use = !compressed.empty() && compressed.size() < raw.size() - raw.size() / 32;
-  out->push_back(static_cast<char>(use ? preferred : Compression::kNone));
+  // The envelope is written in place: header, then the compressed payload straight into *out
+  // (no temporary buffer); it is rewritten with the raw bytes when compression does not pay.
+  const size_t start = out->size();
+  out->push_back(static_cast<char>(Compression::kNone));
   PutVarint(out, raw.size());
-  out->append(use ? std::string_view(compressed) : raw);
+  const size_t header = out->size();
+  size_t n = 0;
+  if (preferred == Compression::kZstd && raw.size() >= 64) {
+    // One compression context per thread, reused: ZSTD_compress would allocate and initialise
+    // a fresh context (hundreds of KiB) per block. Output is identical to ZSTD_compress.
+    struct CctxDeleter {
+      void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+    };
+    thread_local std::unique_ptr<ZSTD_CCtx, CctxDeleter> cctx(ZSTD_createCCtx());
+    out->resize(header + ZSTD_compressBound(raw.size()));
+    size_t r = cctx ? ZSTD_compressCCtx(cctx.get(), out->data() + header, out->size() - header,
+                                        raw.data(), raw.size(), zstd_level)
+                    : ZSTD_compress(out->data() + header, out->size() - header, raw.data(),
+                                    raw.size(), zstd_level);
+    n = ZSTD_isError(r) ? 0 : r;
+  } else if (preferred == Compression::kLz4 && raw.size() >= 64 && raw.size() < (1u << 30)) {
+    out->resize(header + LZ4_compressBound(static_cast<int>(raw.size())));
+    int r = LZ4_compress_default(raw.data(), out->data() + header, static_cast<int>(raw.size()),
+                                 static_cast<int>(out->size() - header));
+    n = r > 0 ? static_cast<size_t>(r) : 0;
+  }
+  if (n > 0 && n < raw.size() - raw.size() / 32) {
+    (*out)[start] = static_cast<char>(preferred);
+    out->resize(header + n);
+    return;
+  }
+  out->resize(header);
+  out->append(raw);
 }
 
 Status DecompressBlock(std::string_view stored, size_t max_raw_bytes, std::string* scratch,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,9 +32,17 @@ enum class IntEncoding : uint8_t {
 };
 enum class DoubleEncoding : uint8_t { kConst = 0, kPlain = 1 };  // IEEE-754 bits, LE
 enum class StringEncoding : uint8_t {
-  kPlain = 0,  // varint length + bytes per value
-  kDict = 1,   // varint dict size, length-prefixed entries, then codes as an int encoding
+  kPlain = 0,   // values
+  kDict = 1,    // varint dict size, entries, then codes as an int encoding
+  kSameAs = 2,  // varint column index: every value equals that column's value in the row
 };
+// Flags or-ed into the string encoding byte: how values (plain) or entries (dict) are stored.
+// No flag: varint length + bytes. kStringUuid: every one is a canonical lowercase UUID
+// (8-4-4-4-12 hex digits), stored as its 16 bytes. kStringHex: every one is lowercase hex of
+// the same even length 2*L (L >= 1, a varint L follows the encoding byte), stored as L bytes.
+inline constexpr uint8_t kStringUuid = 0x10;
+inline constexpr uint8_t kStringHex = 0x20;
+inline constexpr uint8_t kStringBaseMask = 0x0f;
 
 void EncodeInts(std::span<const int64_t> values, std::string* out);
 bool DecodeInts(ByteReader* in, size_t n, std::vector<int64_t>* out);  // appends n values
@@ -46,6 +55,7 @@ void EncodeStrings(std::span<const std::string_view> values, std::string* out);
 // Strings decoded from a block. Views point into the bytes that were decoded.
 struct DecodedStrings {
   bool dict_encoded = false;
+  std::unique_ptr<std::string> text;    // owns the text of UUID/hex values (views point here)
   std::vector<std::string_view> dict;   // dict_encoded only
   std::vector<uint32_t> codes;          // dict_encoded only; one per value
   std::vector<std::string_view> values;
@@ -57,8 +67,11 @@ void PackBits(std::span<const uint64_t> values, int width, std::string* out);
 bool UnpackBits(ByteReader* in, size_t n, int width, std::vector<uint64_t>* out);
 int BitWidth(uint64_t max_value);
 
-// Validity of n rows: u8 kind (0 all valid, 1 all null, 2 bitmap), then ceil(n/8) bytes for a
-// bitmap. `valid` has one byte (0/1) per row.
+// Validity of n rows: u8 kind, then: 0 all valid; 1 all null; 2 bitmap of ceil(n/8) bytes;
+// 3 runs (varint count, varint lengths alternating valid/null, starting with valid; only the
+// first may be 0); 4 valid rows listed, 5 null rows listed (varint count, then varint gaps:
+// first row, then row - previous - 1). The writer picks the smallest (ties: lower kind).
+// `valid` has one byte (0/1) per row.
 void EncodeValidity(std::span<const uint8_t> valid, std::string* out);
 // Sets *valid to n bytes (or leaves it empty when all rows are valid) and *non_null.
 bool DecodeValidity(ByteReader* in, size_t n, std::vector<uint8_t>* valid, size_t* non_null);

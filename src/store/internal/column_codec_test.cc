@@ -146,6 +146,129 @@ TEST(ColumnCodec, StringsDictAndPlain) {
   EXPECT_TRUE(out3.values.empty());
 }
 
+std::vector<std::string> RoundTripStrings(const std::vector<std::string>& v, uint8_t* enc) {
+  std::vector<std::string_view> views(v.begin(), v.end());
+  std::string buf;
+  EncodeStrings(views, &buf);
+  *enc = static_cast<uint8_t>(buf[0]);
+  ByteReader in(buf);
+  DecodedStrings out;
+  EXPECT_TRUE(DecodeStrings(&in, v.size(), &out));
+  EXPECT_TRUE(in.empty());
+  return std::vector<std::string>(out.values.begin(), out.values.end());
+}
+
+TEST(ColumnCodec, StringsPackUuidsAndHexExactly) {
+  std::mt19937_64 rng(3);
+  auto hex = [&](size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s.push_back("0123456789abcdef"[rng() % 16]);
+    return s;
+  };
+  auto uuid = [&] {
+    std::string s = hex(32);
+    for (size_t at : {8u, 13u, 18u, 23u}) s.insert(at, "-");
+    return s;
+  };
+  uint8_t enc;
+  std::vector<std::string> ids, uuids, repeated;
+  for (int i = 0; i < 300; ++i) {
+    ids.push_back(hex(32));
+    uuids.push_back(uuid());
+    repeated.push_back(uuids[i / 10 * 10]);
+  }
+  EXPECT_EQ(RoundTripStrings(ids, &enc), ids);
+  EXPECT_EQ(enc, kStringHex | static_cast<uint8_t>(StringEncoding::kPlain));
+  EXPECT_EQ(RoundTripStrings(uuids, &enc), uuids);
+  EXPECT_EQ(enc, kStringUuid | static_cast<uint8_t>(StringEncoding::kPlain));
+  EXPECT_EQ(RoundTripStrings(repeated, &enc), repeated);
+  EXPECT_EQ(enc, kStringUuid | static_cast<uint8_t>(StringEncoding::kDict));
+  std::vector<std::string> short_hex = {"00", "ff", "0a", "a0"};
+  EXPECT_EQ(RoundTripStrings(short_hex, &enc), short_hex);
+  EXPECT_EQ(enc & ~kStringBaseMask, kStringHex);
+
+  // Anything not exactly canonical stays text and round-trips byte for byte.
+  std::string upper_uuid = uuid();
+  upper_uuid[0] = 'A';
+  std::string moved_dash = hex(9) + "-" + hex(3) + "-" + hex(4) + "-" + hex(4) + "-" + hex(12);
+  const std::vector<std::vector<std::string>> plain_cases = {
+      {ids[0], "ABCDEF0123456789ABCDEF0123456789"},  // uppercase hex
+      {ids[0], hex(31)},                             // odd length
+      {hex(33)},                                     // odd length alone
+      {"0x" + hex(30), ids[1]},                      // 0x prefix
+      {ids[0], hex(30)},                             // hex of two lengths
+      {upper_uuid},                                  // uppercase UUID
+      {moved_dash},                                  // dashes in the wrong places
+      {"{" + uuids[0] + "}"},                        // braces
+      {hex(32) + "g"},                               // non-hex digit
+      {uuids[0], ids[0]},                            // UUID and hex mixed
+      {""},                                          // empty
+      {"", ids[0]},
+  };
+  for (const auto& v : plain_cases) {
+    EXPECT_EQ(RoundTripStrings(v, &enc), v);
+    EXPECT_EQ(enc & ~kStringBaseMask, 0) << v[0];
+  }
+
+  // Truncated packed input and unknown flags are rejected.
+  std::vector<std::string_view> views(uuids.begin(), uuids.end());
+  std::string buf;
+  EncodeStrings(views, &buf);
+  for (size_t cut : {size_t{1}, size_t{10}, buf.size() - 1}) {
+    ByteReader in(std::string_view(buf).substr(0, cut));
+    DecodedStrings out;
+    EXPECT_FALSE(DecodeStrings(&in, views.size(), &out));
+  }
+  buf[0] = static_cast<char>(kStringUuid | kStringHex);
+  ByteReader in(buf);
+  DecodedStrings out;
+  EXPECT_FALSE(DecodeStrings(&in, views.size(), &out));
+}
+
+TEST(ColumnCodec, ValidityPicksCheapestKindAndRoundTrips) {
+  auto round_trip = [](const std::vector<uint8_t>& valid) {
+    std::string buf;
+    EncodeValidity(valid, &buf);
+    ByteReader in(buf);
+    std::vector<uint8_t> out;
+    size_t non_null = 0;
+    EXPECT_TRUE(DecodeValidity(&in, valid.size(), &out, &non_null));
+    EXPECT_TRUE(in.empty());
+    size_t expected = 0;
+    for (uint8_t b : valid) expected += b;
+    EXPECT_EQ(non_null, expected);
+    for (size_t i = 0; i < valid.size(); ++i) EXPECT_EQ(out.empty() ? 1 : out[i], valid[i]) << i;
+    return static_cast<uint8_t>(buf[0]);
+  };
+  std::vector<uint8_t> sparse(8192, 0), mostly(8192, 1), runs(8192, 0);
+  for (size_t i = 0; i < 8192; i += 500) sparse[i] = 1;
+  for (size_t i = 3; i < 8192; i += 700) mostly[i] = 0;
+  mostly[8191] = 0;
+  for (size_t i = 1000; i < 5000; ++i) runs[i] = 1;
+  EXPECT_EQ(round_trip(sparse), 4);
+  EXPECT_EQ(round_trip(mostly), 5);
+  EXPECT_EQ(round_trip(runs), 3);
+  std::vector<uint8_t> first_null(100, 1);
+  first_null[0] = 0;
+  round_trip(first_null);
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<uint8_t> v(1 + rng() % 300);
+    const uint64_t density = rng() % 5;
+    for (auto& b : v) b = (rng() % 4) < density ? 1 : 0;
+    round_trip(v);
+  }
+  // Malformed lists and runs are rejected.
+  for (std::string bad : {std::string("\x03\x02\x05\x06", 4), std::string("\x04\x02\x09\x00", 4),
+                          std::string("\x04\x01\x0a", 3), std::string("\x05\x0b", 2),
+                          std::string("\x03\x02\x00\x00", 4), std::string("\x06", 1)}) {
+    ByteReader in(bad);
+    std::vector<uint8_t> out;
+    size_t non_null;
+    EXPECT_FALSE(DecodeValidity(&in, 10, &out, &non_null)) << static_cast<int>(bad[0]);
+  }
+}
+
 TEST(ColumnCodec, ValidityKinds) {
   for (std::vector<uint8_t> valid : {std::vector<uint8_t>{}, std::vector<uint8_t>(9, 1),
                                      std::vector<uint8_t>(9, 0),

@@ -18,7 +18,7 @@
 namespace waggle::store_internal {
 
 inline constexpr char kSegmentMagic[8] = {'W', 'A', 'G', 'G', 'L', 'S', 'E', 'G'};
-inline constexpr uint32_t kSegmentFormatVersion = 1;
+inline constexpr uint32_t kSegmentFormatVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 12;   // magic + fixed32 version
 inline constexpr size_t kSegmentTrailerSize = 20;  // fixed32 len, crc, version + magic
 inline constexpr uint32_t kDefaultBlockRows = 8192;

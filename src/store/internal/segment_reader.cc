@@ -160,12 +160,46 @@ StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block) const {
   std::string_view raw;
   RETURN_IF_ERROR(
       Annotate(DecompressBlock(stored, kMaxBlockRawBytes, out.raw_buffer.get(), &raw), path_));
-  RETURN_IF_ERROR(DecodeValues(col, block, raw, &out));
+  RETURN_IF_ERROR(DecodeValues(column, block, raw, &out));
   return out;
 }
 
-Status Segment::DecodeValues(const ColumnMeta& col, size_t block, std::string_view raw,
+bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
+                           std::vector<int64_t>* out) const {
+  uint8_t mode;
+  if (!in->ReadByte(&mode) || mode > 1) return false;
+  if (mode == 0) return DecodeInts(in, rows, out);
+  // Rows of the block that begin a trace (within the block).
+  const uint64_t lo = uint64_t{block} * footer_.block_rows;
+  std::vector<uint8_t> is_first(rows, 0);
+  size_t n_first = 0;
+  auto it = std::upper_bound(trace_starts_.begin(), trace_starts_.end(), lo);
+  for (size_t i = 0; i < rows; ++i) {
+    if (i == 0 || (it != trace_starts_.end() && *it == lo + i)) {
+      if (i > 0) ++it;
+      is_first[i] = 1;
+      ++n_first;
+    }
+  }
+  std::vector<int64_t> firsts, offsets;
+  if (!DecodeInts(in, n_first, &firsts) || !DecodeInts(in, rows - n_first, &offsets)) return false;
+  out->reserve(out->size() + rows);
+  int64_t first = 0;
+  for (size_t i = 0, f = 0, o = 0; i < rows; ++i) {
+    if (is_first[i]) {
+      first = firsts[f++];
+      out->push_back(first);
+    } else {
+      out->push_back(static_cast<int64_t>(static_cast<uint64_t>(first) +
+                                          static_cast<uint64_t>(offsets[o++])));
+    }
+  }
+  return true;
+}
+
+Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
                              DecodedBlock* out) const {
+  const ColumnMeta& col = footer_.columns[column];
   ByteReader in(raw);
   const size_t rows = block_row_count(block);
   uint64_t n;
@@ -178,6 +212,10 @@ Status Segment::DecodeValues(const ColumnMeta& col, size_t block, std::string_vi
   bool ok = true;
   switch (col.physical) {
     case Physical::kInt:
+      if (col.fixed && col.fixed_id == FixedColumn::kStart) {
+        ok = non_null == rows && DecodeStarts(&in, block, rows, &out->ints);
+        break;
+      }
       ok = non_null == 0 || DecodeInts(&in, non_null, &out->ints);
       if (ok) Expand<int64_t>(out->valid, rows, &out->ints, 0);
       break;
@@ -186,10 +224,28 @@ Status Segment::DecodeValues(const ColumnMeta& col, size_t block, std::string_vi
       if (ok) Expand<double>(out->valid, rows, &out->doubles, 0.0);
       break;
     case Physical::kString: {
+      if (non_null > 0 && !in.empty() &&
+          static_cast<uint8_t>(in.rest()[0]) == static_cast<uint8_t>(StringEncoding::kSameAs)) {
+        uint8_t enc;
+        uint64_t target;
+        ok = in.ReadByte(&enc) && in.ReadVarint(&target) && target < column &&
+             footer_.columns[target].physical == Physical::kString;
+        if (!ok) break;
+        ASSIGN_OR_RETURN(DecodedBlock ref, ReadBlock(static_cast<size_t>(target), block));
+        out->strs.assign(rows, std::string_view());
+        for (size_t i = 0; i < rows && ok; ++i) {
+          if (!out->IsValid(i)) continue;
+          ok = ref.IsValid(i);
+          if (ok) out->strs[i] = ref.strs[i];
+        }
+        out->same_as_block = std::make_unique<DecodedBlock>(std::move(ref));
+        break;
+      }
       DecodedStrings s;
       ok = non_null == 0 || DecodeStrings(&in, non_null, &s);
       if (!ok) break;
       out->strs = std::move(s.values);
+      out->text_buffer = std::move(s.text);
       Expand<std::string_view>(out->valid, rows, &out->strs, std::string_view());
       out->dict_encoded = s.dict_encoded;
       if (s.dict_encoded) {

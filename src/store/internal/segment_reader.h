@@ -23,6 +23,7 @@
 #include "common/status.h"
 #include "env/env.h"
 #include "model/span.h"
+#include "store/internal/coding.h"
 #include "store/internal/segment_format.h"
 
 namespace waggle::store_internal {
@@ -45,6 +46,8 @@ struct DecodedBlock {
   bool IsValid(size_t row) const { return valid.empty() || valid[row] != 0; }
   std::unique_ptr<std::string> stored_buffer;
   std::unique_ptr<std::string> raw_buffer;
+  std::unique_ptr<std::string> text_buffer;     // UUID/hex values expanded to text
+  std::unique_ptr<DecodedBlock> same_as_block;  // kSameAs: the block the views point into
 };
 
 class Segment {
@@ -86,8 +89,10 @@ class Segment {
   Segment() = default;
   Status LoadTraceIndex();
   StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
-  Status DecodeValues(const ColumnMeta& col, size_t block, std::string_view raw,
+  Status DecodeValues(size_t column, size_t block, std::string_view raw,
                       DecodedBlock* out) const;
+  // kStart values (u8 mode, then ints; see segment_writer.cc EncodeStarts).
+  bool DecodeStarts(ByteReader* in, size_t block, size_t rows, std::vector<int64_t>* out) const;
   Status FillColumn(size_t column, uint64_t begin, uint64_t end, std::vector<Span>* spans) const;
 
   Env* env_ = nullptr;

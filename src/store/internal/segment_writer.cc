@@ -27,7 +27,10 @@ class SegmentBuilder {
   Status EmitBlock(std::string_view raw, uint32_t nulls, ColumnMeta* col);
   Status WriteTraceIndex();
   Status WriteFixed(FixedColumn c);
-  Status WriteAttr(const AttrColumn& c);
+  Status WriteAttr(const AttrColumn& c, int64_t same_as);
+  void SortRows();
+  void FindSameAs();
+  void EncodeStarts(size_t lo, std::span<const int64_t> v, std::string* out);
   void EncodeParentRefs(size_t lo, size_t hi, std::string* out);
   void TrackInts(std::span<const int64_t> v, ColumnMeta* col);
   void TrackDoubles(std::span<const double> v, ColumnMeta* col);
@@ -36,6 +39,10 @@ class SegmentBuilder {
   const SegmentWriteOptions& options_;
   WritableFile* file_;
   std::vector<uint32_t> perm_;  // sorted position -> head row
+  // By sorted position, the index of its trace (0, 1, ... in segment order).
+  std::vector<uint32_t> trace_of_pos_;
+  // Sorted position of the first row of each trace, then the row count.
+  std::vector<uint32_t> trace_begin_;
   std::string buffer_;
   uint64_t offset_ = 0;
   SegmentFooter footer_;
@@ -44,6 +51,9 @@ class SegmentBuilder {
   // (scattered writes per value, then a sequential scan: no random reads per row).
   std::vector<uint32_t> value_at_pos_;
   std::string raw_, stored_;
+  // By attribute column (head order): footer index of an earlier string column whose value
+  // equals this column's in every row where this one has a value, or -1.
+  std::vector<int64_t> same_as_;
 };
 
 Status SegmentBuilder::Append(std::string_view bytes) {
@@ -96,19 +106,54 @@ void SegmentBuilder::TrackDoubles(std::span<const double> v, ColumnMeta* col) {
   }
 }
 
+// Sorts rows by (trace id bytes, start, insertion order) on flat keys (no indirection and no
+// memcmp per comparison) and records the trace boundaries.
+void SegmentBuilder::SortRows() {
+  struct Key {
+    uint64_t hi, lo;  // trace id bytes as big-endian integers: same order as memcmp
+    int64_t start;
+    uint32_t row;
+  };
+  const size_t n = head_.rows();
+  const auto& ids = head_.trace_ids();
+  const auto& starts = head_.starts();
+  std::vector<Key> keys(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t hi, lo;
+    std::memcpy(&hi, ids[i].data(), 8);
+    std::memcpy(&lo, ids[i].data() + 8, 8);
+    keys[i] = Key{__builtin_bswap64(hi), __builtin_bswap64(lo), starts[i], static_cast<uint32_t>(i)};
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    if (a.start != b.start) return a.start < b.start;
+    return a.row < b.row;
+  });
+  perm_.resize(n);
+  trace_of_pos_.resize(n);
+  trace_begin_.clear();
+  for (size_t p = 0; p < n; ++p) {
+    perm_[p] = keys[p].row;
+    if (p == 0 || keys[p].hi != keys[p - 1].hi || keys[p].lo != keys[p - 1].lo) {
+      trace_begin_.push_back(static_cast<uint32_t>(p));
+    }
+    trace_of_pos_[p] = static_cast<uint32_t>(trace_begin_.size() - 1);
+  }
+  trace_begin_.push_back(static_cast<uint32_t>(n));
+}
+
 Status SegmentBuilder::WriteTraceIndex() {
   std::string ids, runs;
   const auto& trace_ids = head_.trace_ids();
-  size_t run_start = 0;
-  for (size_t p = 1; p <= perm_.size(); ++p) {
-    if (p == perm_.size() || trace_ids[perm_[p]] != trace_ids[perm_[run_start]]) {
-      const TraceId& id = trace_ids[perm_[run_start]];
-      ids.append(reinterpret_cast<const char*>(id.data()), id.size());
-      PutVarint(&runs, p - run_start);
-      ++footer_.trace_count;
-      run_start = p;
-    }
+  const size_t n_traces = trace_begin_.size() - 1;
+  ids.reserve(n_traces * 16 + n_traces * 2);
+  for (size_t t = 0; t < n_traces; ++t) {
+    const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
+    ids.append(reinterpret_cast<const char*>(id.data()), id.size());
+    PutVarint(&runs, trace_begin_[t + 1] - trace_begin_[t]);
   }
+  footer_.trace_count = n_traces;
   footer_.min_trace_id = trace_ids[perm_.front()];
   footer_.max_trace_id = trace_ids[perm_.back()];
   ids.append(runs);
@@ -122,29 +167,47 @@ Status SegmentBuilder::WriteTraceIndex() {
 // else ZigZag(position - target) + 1 where `target` is a row of the same trace in this block
 // whose span id equals the parent id.
 void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
-  const auto& trace_ids = head_.trace_ids();
+  constexpr size_t kLinearScanRows = 32;  // short traces: a scan beats a hash map
   const auto& span_ids = head_.span_ids();
   const auto& parents = head_.parent_ids();
   std::vector<int64_t> refs(hi - lo);
   std::string exceptions;
   size_t n_exceptions = 0;
   absl::flat_hash_map<SpanId, size_t> first_pos;
+  std::vector<SpanId> local;  // span ids of the current trace's rows in this block
   for (size_t t = lo; t < hi;) {
-    size_t end = t;
+    const size_t end = std::min<size_t>(hi, trace_begin_[trace_of_pos_[t] + 1]);
+    const bool linear = end - t <= kLinearScanRows;
+    local.clear();
     first_pos.clear();
-    while (end < hi && trace_ids[perm_[end]] == trace_ids[perm_[t]]) {
-      first_pos.try_emplace(span_ids[perm_[end]], end);
-      ++end;
+    for (size_t p = t; p < end; ++p) {
+      if (linear) {
+        local.push_back(span_ids[perm_[p]]);
+      } else {
+        first_pos.try_emplace(span_ids[perm_[p]], p);
+      }
     }
     for (size_t p = t; p < end; ++p) {
       const SpanId& parent = parents[perm_[p]];
       int64_t& ref = refs[p - lo];
-      auto it = IsZero(parent) ? first_pos.end() : first_pos.find(parent);
+      size_t target = SIZE_MAX;
+      if (!IsZero(parent)) {
+        if (linear) {
+          for (size_t k = 0; k < local.size(); ++k) {
+            if (local[k] == parent) {
+              target = t + k;
+              break;
+            }
+          }
+        } else if (auto it = first_pos.find(parent); it != first_pos.end()) {
+          target = it->second;
+        }
+      }
       if (IsZero(parent)) {
         ref = 0;
-      } else if (it != first_pos.end() && it->second != p) {
+      } else if (target != SIZE_MAX && target != p) {
         ref = static_cast<int64_t>(
-            ZigZag(static_cast<int64_t>(p) - static_cast<int64_t>(it->second)) + 1);
+            ZigZag(static_cast<int64_t>(p) - static_cast<int64_t>(target)) + 1);
       } else {
         ref = 1;
         exceptions.append(reinterpret_cast<const char*>(parent.data()), parent.size());
@@ -156,6 +219,58 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
   EncodeInts(refs, out);
   PutVarint(out, n_exceptions);
   out->append(exceptions);
+}
+
+// Start times of rows [lo, lo + v.size()): `u8 0` then the values, or `u8 1` then the values
+// of the rows that begin a trace within the block, then every other row's offset from the
+// start of its trace's first row in the block; whichever is smaller.
+void SegmentBuilder::EncodeStarts(size_t lo, std::span<const int64_t> v, std::string* out) {
+  std::vector<int64_t> firsts, offsets;
+  int64_t first = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i == 0 || trace_of_pos_[lo + i] != trace_of_pos_[lo + i - 1]) {
+      first = v[i];
+      firsts.push_back(first);
+    } else {
+      offsets.push_back(static_cast<int64_t>(static_cast<uint64_t>(v[i]) -
+                                             static_cast<uint64_t>(first)));
+    }
+  }
+  std::string absolute, relative;
+  EncodeInts(v, &absolute);
+  EncodeInts(firsts, &relative);
+  EncodeInts(offsets, &relative);
+  const bool rel = relative.size() < absolute.size();
+  out->push_back(rel ? 1 : 0);
+  out->append(rel ? relative : absolute);
+}
+
+// Finds string attribute columns that repeat an earlier column's value row by row (e.g. a
+// user id recorded under two keys); those are written as a reference (StringEncoding::kSameAs).
+void SegmentBuilder::FindSameAs() {
+  const auto& attrs = head_.attr_columns();
+  const auto& pool = head_.pool();
+  same_as_.assign(attrs.size(), -1);
+  auto same = [&](const AttrColumn& a, size_t ia, const AttrColumn& b, size_t ib) {
+    return a.narrow[ia] == b.narrow[ib] || pool.Get(a.narrow[ia]) == pool.Get(b.narrow[ib]);
+  };
+  for (size_t j = 0; j < attrs.size(); ++j) {
+    const AttrColumn& b = attrs[j];
+    if (b.type != ValueType::kString || b.rows.empty()) continue;
+    for (size_t i = 0; i < j && same_as_[j] < 0; ++i) {
+      const AttrColumn& a = attrs[i];
+      if (a.type != ValueType::kString || a.rows.size() < b.rows.size()) continue;
+      const int64_t k0 = a.Find(b.rows[0]);
+      if (k0 < 0 || !same(a, static_cast<size_t>(k0), b, 0)) continue;
+      size_t k = static_cast<size_t>(k0);
+      bool all = true;
+      for (size_t r = 0; r < b.rows.size() && all; ++r) {
+        while (k < a.rows.size() && a.rows[k] < b.rows[r]) ++k;
+        all = k < a.rows.size() && a.rows[k] == b.rows[r] && same(a, k, b, r);
+      }
+      if (all) same_as_[j] = static_cast<int64_t>(kFixedColumnCount - 1 + i);
+    }
+  }
 }
 
 Status SegmentBuilder::WriteFixed(FixedColumn c) {
@@ -190,7 +305,11 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
         }
       }
       EncodeValidity(valid, &raw_);
-      EncodeInts(ints, &raw_);
+      if (c == FixedColumn::kStart) {
+        EncodeStarts(lo, ints, &raw_);
+      } else {
+        EncodeInts(ints, &raw_);
+      }
       TrackInts(ints, &col);
     } else if (col.physical == Physical::kString) {
       strs.clear();
@@ -230,7 +349,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
   return OkStatus();
 }
 
-Status SegmentBuilder::WriteAttr(const AttrColumn& c) {
+Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
   ColumnMeta col;
   col.name = std::string(c.key);
   col.type = c.type;
@@ -274,6 +393,9 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c) {
       } else if (col.physical == Physical::kDouble) {
         EncodeDoubles(doubles, &raw_);
         TrackDoubles(doubles, &col);
+      } else if (same_as >= 0) {
+        raw_.push_back(static_cast<char>(StringEncoding::kSameAs));
+        PutVarint(&raw_, static_cast<uint64_t>(same_as));
       } else {
         EncodeStrings(strs, &raw_);
       }
@@ -288,16 +410,7 @@ StatusOr<uint64_t> SegmentBuilder::Build() {
   const size_t n = head_.rows();
   if (n == 0) return absl::InvalidArgumentError("cannot write an empty segment");
   if (options_.block_rows == 0) return absl::InvalidArgumentError("block_rows must be > 0");
-  perm_.resize(n);
-  for (size_t i = 0; i < n; ++i) perm_[i] = static_cast<uint32_t>(i);
-  const auto& ids = head_.trace_ids();
-  const auto& starts = head_.starts();
-  std::sort(perm_.begin(), perm_.end(), [&](uint32_t a, uint32_t b) {
-    int c = std::memcmp(ids[a].data(), ids[b].data(), ids[a].size());
-    if (c != 0) return c < 0;
-    if (starts[a] != starts[b]) return starts[a] < starts[b];
-    return a < b;
-  });
+  SortRows();
   footer_.segment_id = options_.segment_id;
   footer_.wal_seq_end = options_.wal_seq_end;
   footer_.created_ns = options_.created_ns;
@@ -315,7 +428,10 @@ StatusOr<uint64_t> SegmentBuilder::Build() {
   pos_of_row_.resize(n);
   for (size_t p = 0; p < n; ++p) pos_of_row_[perm_[p]] = static_cast<uint32_t>(p);
   value_at_pos_.assign(n, kAbsent);
-  for (const AttrColumn& c : head_.attr_columns()) RETURN_IF_ERROR(WriteAttr(c));
+  FindSameAs();
+  for (size_t j = 0; j < head_.attr_columns().size(); ++j) {
+    RETURN_IF_ERROR(WriteAttr(head_.attr_columns()[j], same_as_[j]));
+  }
   std::string footer;
   EncodeFooter(footer_, &footer);
   RETURN_IF_ERROR(Append(footer));
