@@ -1,5 +1,25 @@
-// SpanBatch binary encoding, version 1 (docs/formats/wal.md, "Batch payload").
+// SpanBatch binary encoding (docs/formats/wal.md, "Record payload"). EncodeBatch writes
+// version 3; DecodeBatch reads versions 1 and 3 (2 was never written).
 //
+// Version 3:
+//   batch  := version u8 (=3) | varint attr_count | attr* | varint row_count | row*
+//   attr   := varint (key_index << 2 | type - 1) | [str key, when key_index = keys defined so far]
+//             | value: string → ref (against this key's previous string value); int → zigzag
+//             varint; double → 8 bytes LE; bool → u8 0/1
+//   row    := head u8 | kinds u8 | trace_id [16, absent when head bit 2]
+//             | span_id [8, absent when head bit 4] | parent_span_id [8, absent when bit 3 or 5]
+//             | zigzag varint (start_ns - previous start_ns) | zigzag varint (end_ns - start_ns)
+//             | ref name | ref service_name | ref status_message | ref trace_state | varint flags
+//             | ref scope_name | ref scope_version | ref parent_name
+//             | [link_trace_id 16 | link_span_id 8, kLink]
+//             | resource range, scope range (begin as zigzag delta against the previous row's
+//               same range begin) | own range (begin as zigzag delta against previous row's end)
+//             each range: varint begin_delta | varint count
+//   head   := bits 0-1 row kind, bit 2 trace id equal to the previous row's, bit 3 parent span
+//             id all zero, bit 4 span id equal to the previous row's, bit 5 parent span id equal
+//             to the previous row's span id (not with bit 3); bits 6-7 must be 0
+//
+// Version 1 (read only):
 //   batch  := version u8 (=1) | varint attr_count | attr* | varint row_count | row*
 //   attr   := str key | type u8 (1..4) | value
 //             value: string → str; int → zigzag varint; double → 8 bytes LE; bool → u8 0/1
@@ -17,19 +37,26 @@
 #include "model/batch_codec.h"
 
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
 namespace waggle {
 namespace {
 
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion1 = 1;
+constexpr uint8_t kVersion = 3;  // written by EncodeBatch
 constexpr uint8_t kHeadKindMask = 0x03;
 constexpr uint8_t kHeadSameTrace = 0x04;
 constexpr uint8_t kHeadRootSpan = 0x08;
+constexpr uint8_t kHeadSameSpan = 0x10;         // version 3
+constexpr uint8_t kHeadParentIsPrevSpan = 0x20;  // version 3
 constexpr size_t kMinAttrBytes = 3;  // empty key, type, one-byte value
 // head, kinds, span id, start, duration, 7 refs, flags, 6 range varints.
 constexpr size_t kMinRowBytes = 2 + 8 + 8 + 1 + 7 + 1 + 6;
+constexpr size_t kMinAttrBytesV3 = 2;  // key/type varint, one-byte value
+// head, kinds, start, duration, 7 refs, flags, 6 range varints.
+constexpr size_t kMinRowBytesV3 = 2 + 1 + 1 + 7 + 1 + 6;
 
 void PutVarint(std::string* out, uint64_t v) {
   char buf[10];
@@ -63,13 +90,16 @@ void PutRef(std::string* out, std::string_view s, std::string_view prev) {
     out->append(s);
   }
 }
+inline void PutVarintFast(std::string* out, uint64_t v) {
+  if (v < 0x80) {
+    out->push_back(static_cast<char>(v));
+  } else {
+    PutVarint(out, v);
+  }
+}
 template <size_t N>
 void PutId(std::string* out, const std::array<uint8_t, N>& id) {
   out->append(reinterpret_cast<const char*>(id.data()), N);
-}
-void PutRange(std::string* out, AttrRange r) {
-  PutVarint(out, r.begin);
-  PutVarint(out, r.end >= r.begin ? r.end - r.begin : 0);
 }
 
 // Bounds-checked cursor over untrusted bytes. Every getter fails instead of reading past end.
@@ -94,6 +124,10 @@ class Reader {
     return OkStatus();
   }
   Status Varint(uint64_t* v, std::string_view what) {
+    if (pos_ < in_.size() && static_cast<uint8_t>(in_[pos_]) < 0x80) {
+      *v = static_cast<uint8_t>(in_[pos_++]);
+      return OkStatus();
+    }
     uint64_t result = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (remaining() < 1) return Truncated(what);
@@ -253,17 +287,85 @@ Status DecodeRow(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row
   return DecodeRange(r, attr_count, &row->attrs);
 }
 
-}  // namespace
 
-void EncodeBatch(const SpanBatch& batch, std::string* out) {
-  out->push_back(static_cast<char>(kVersion));
-  PutVarint(out, batch.attrs.size());
-  for (const AttrView& a : batch.attrs) {
-    PutStr(out, a.key);
-    out->push_back(static_cast<char>(a.type));
+// Version 3 encoder state: the key table (keys in order of first use, found by content) and
+// each key's previous string value.
+class KeyTable {
+ public:
+  // Returns the index of `key`, adding it (and setting *added) if it is new.
+  uint32_t Find(std::string_view key, bool* added) {
+    if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
+      const uint32_t s = slots_[i];
+      if (s == 0) {
+        slots_[i] = static_cast<uint32_t>(keys_.size() + 1);
+        keys_.push_back(key);
+        last_str_.emplace_back();
+        *added = true;
+        return static_cast<uint32_t>(keys_.size() - 1);
+      }
+      if (keys_[s - 1] == key) {
+        *added = false;
+        return s - 1;
+      }
+    }
+  }
+  std::string_view& last_str(uint32_t index) { return last_str_[index]; }
+
+ private:
+  // Cheap: length and up to 16 bytes from both ends (keys differ there in practice; a poor
+  // hash costs probes, never correctness).
+  static size_t Hash(std::string_view key) {
+    uint64_t a = 0, b = 0;
+    const size_t n = key.size();
+    if (n >= 8) {
+      std::memcpy(&a, key.data(), 8);
+      std::memcpy(&b, key.data() + n - 8, 8);
+    } else if (n > 0) {
+      std::memcpy(&a, key.data(), n);
+    }
+    uint64_t h = (a ^ (n * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ b ^ (h >> 29)) * 0x94d049bb133111ebULL;
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+  void Grow() {
+    std::vector<uint32_t> slots(slots_.empty() ? 64 : slots_.size() * 2, 0);
+    const size_t mask = slots.size() - 1;
+    for (uint32_t k = 0; k < keys_.size(); ++k) {
+      size_t i = Hash(keys_[k]) & mask;
+      while (slots[i] != 0) i = (i + 1) & mask;
+      slots[i] = k + 1;
+    }
+    slots_ = std::move(slots);
+  }
+
+  std::vector<uint32_t> slots_;  // 0 empty, else key index + 1; size a power of two
+  std::vector<std::string_view> keys_;
+  std::vector<std::string_view> last_str_;
+};
+
+void PutRangeV3(std::string* out, AttrRange r, uint32_t base) {
+  PutVarintFast(out, ZigZag(static_cast<int64_t>(r.begin) - static_cast<int64_t>(base)));
+  PutVarintFast(out, r.end >= r.begin ? r.end - r.begin : 0);
+}
+
+void EncodeAttrsV3(const std::vector<AttrView>& attrs, std::string* out) {
+  PutVarint(out, attrs.size());
+  KeyTable keys;
+  for (const AttrView& a : attrs) {
+    bool added = false;
+    const uint32_t k = keys.Find(a.key, &added);
+    PutVarintFast(out, uint64_t{k} << 2 | ((static_cast<uint8_t>(a.type) - 1) & 0x03));
+    if (added) PutStr(out, a.key);
     switch (a.type) {
-      case ValueType::kString: PutStr(out, a.str); break;
-      case ValueType::kInt: PutVarint(out, ZigZag(a.i)); break;
+      case ValueType::kString: {
+        std::string_view& last = keys.last_str(k);
+        PutRef(out, a.str, last);
+        last = a.str;
+        break;
+      }
+      case ValueType::kInt: PutVarintFast(out, ZigZag(a.i)); break;
       case ValueType::kDouble: {
         uint64_t bits = 0;
         std::memcpy(&bits, &a.d, sizeof(bits));
@@ -273,38 +375,193 @@ void EncodeBatch(const SpanBatch& batch, std::string* out) {
       case ValueType::kBool: out->push_back(a.b ? 1 : 0); break;
     }
   }
+}
+
+Status DecodeAttrsV3(Reader* r, std::vector<AttrView>* attrs) {
+  uint64_t attr_count = 0;
+  RETURN_IF_ERROR(r->Varint(&attr_count, "attribute count"));
+  if (attr_count > r->remaining() / kMinAttrBytesV3) {
+    return r->Invalid(absl::StrCat("attribute count ", attr_count, " exceeds the remaining bytes"));
+  }
+  attrs->resize(static_cast<size_t>(attr_count));
+  // Bounded by attr_count: a key is defined by the first attribute that uses it.
+  std::vector<std::string_view> keys, last_str;
+  for (AttrView& a : *attrs) {
+    uint64_t tag = 0;
+    RETURN_IF_ERROR(r->Varint(&tag, "attribute key"));
+    const uint64_t k = tag >> 2;
+    if (k > keys.size()) return r->Invalid("attribute key index out of range");
+    if (k == keys.size()) {
+      std::string_view key;
+      RETURN_IF_ERROR(r->Str(&key, "attribute key"));
+      keys.push_back(key);
+      last_str.emplace_back();
+    }
+    a.key = keys[k];
+    switch (tag & 0x03) {
+      case 0:
+        a.type = ValueType::kString;
+        RETURN_IF_ERROR(r->Ref(&last_str[k], "string attribute"));
+        a.str = last_str[k];
+        break;
+      case 1: {
+        a.type = ValueType::kInt;
+        uint64_t v = 0;
+        RETURN_IF_ERROR(r->Varint(&v, "int attribute"));
+        a.i = UnZigZag(v);
+        break;
+      }
+      case 2: {
+        a.type = ValueType::kDouble;
+        uint64_t bits = 0;
+        RETURN_IF_ERROR(r->Fixed64(&bits, "double attribute"));
+        std::memcpy(&a.d, &bits, sizeof(bits));
+        break;
+      }
+      default: {
+        a.type = ValueType::kBool;
+        uint8_t b = 0;
+        RETURN_IF_ERROR(r->Byte(&b, "bool attribute"));
+        if (b > 1) return r->Invalid("bool attribute not 0 or 1");
+        a.b = b == 1;
+        break;
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status DecodeRangeV3(Reader* r, size_t attr_count, uint32_t base, AttrRange* range) {
+  uint64_t delta = 0;
+  uint32_t count = 0;
+  RETURN_IF_ERROR(r->Varint(&delta, "attribute range"));
+  RETURN_IF_ERROR(r->Varint32(&count, "attribute range"));
+  // base <= attr_count (it is a previous row's checked begin or end), so no overflow here.
+  const int64_t d = UnZigZag(delta);
+  if (d < -static_cast<int64_t>(base) || d > static_cast<int64_t>(attr_count)) {
+    return r->Invalid("attribute range out of bounds");
+  }
+  const int64_t begin = static_cast<int64_t>(base) + d;
+  if (static_cast<uint64_t>(begin) + count > attr_count) {
+    return r->Invalid("attribute range out of bounds");
+  }
+  range->begin = static_cast<uint32_t>(begin);
+  range->end = static_cast<uint32_t>(begin + count);
+  return OkStatus();
+}
+
+void EncodeRowV3(const SpanRow& row, const SpanRow& prev, std::string* out) {
+  const bool same_trace = row.trace_id == prev.trace_id;
+  const bool same_span = row.span_id == prev.span_id;
+  const bool root = IsZero(row.parent_span_id);
+  const bool parent_is_prev = !root && row.parent_span_id == prev.span_id;
+  out->push_back(static_cast<char>((static_cast<uint8_t>(row.row_kind) & kHeadKindMask) |
+                                   (same_trace ? kHeadSameTrace : 0) | (root ? kHeadRootSpan : 0) |
+                                   (same_span ? kHeadSameSpan : 0) |
+                                   (parent_is_prev ? kHeadParentIsPrevSpan : 0)));
+  out->push_back(static_cast<char>((static_cast<uint8_t>(row.kind) & 0x07) |
+                                   (static_cast<uint8_t>(row.status_code) & 0x03) << 3));
+  if (!same_trace) PutId(out, row.trace_id);
+  if (!same_span) PutId(out, row.span_id);
+  if (!root && !parent_is_prev) PutId(out, row.parent_span_id);
+  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.start_ns) -
+                                             static_cast<uint64_t>(prev.start_ns))));
+  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.end_ns) -
+                                             static_cast<uint64_t>(row.start_ns))));
+  PutRef(out, row.name, prev.name);
+  PutRef(out, row.service_name, prev.service_name);
+  PutRef(out, row.status_message, prev.status_message);
+  PutRef(out, row.trace_state, prev.trace_state);
+  PutVarintFast(out, row.flags);
+  PutRef(out, row.scope_name, prev.scope_name);
+  PutRef(out, row.scope_version, prev.scope_version);
+  PutRef(out, row.parent_name, prev.parent_name);
+  if (row.row_kind == RowKind::kLink) {
+    PutId(out, row.link_trace_id);
+    PutId(out, row.link_span_id);
+  }
+  PutRangeV3(out, row.resource_attrs, prev.resource_attrs.begin);
+  PutRangeV3(out, row.scope_attrs, prev.scope_attrs.begin);
+  PutRangeV3(out, row.attrs, prev.attrs.end);
+}
+
+Status DecodeRowV3(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row) {
+  uint8_t head = 0, kinds = 0;
+  RETURN_IF_ERROR(r->Byte(&head, "row header"));
+  if ((head & 0xc0) || ((head & kHeadRootSpan) && (head & kHeadParentIsPrevSpan))) {
+    return r->Invalid("row header");
+  }
+  if ((head & kHeadKindMask) > static_cast<uint8_t>(RowKind::kLink)) {
+    return r->Invalid("unknown row kind");
+  }
+  row->row_kind = static_cast<RowKind>(head & kHeadKindMask);
+  RETURN_IF_ERROR(r->Byte(&kinds, "span kind"));
+  const uint8_t kind = kinds & 0x07, status = (kinds >> 3) & 0x03;
+  if ((kinds & 0xe0) || kind > static_cast<uint8_t>(SpanKind::kConsumer) ||
+      status > static_cast<uint8_t>(StatusCode::kError)) {
+    return r->Invalid("span kind or status code out of range");
+  }
+  row->kind = static_cast<SpanKind>(kind);
+  row->status_code = static_cast<StatusCode>(status);
+  if (head & kHeadSameTrace) {
+    row->trace_id = prev.trace_id;
+  } else {
+    RETURN_IF_ERROR(r->Id(&row->trace_id, "trace id"));
+  }
+  if (head & kHeadSameSpan) {
+    row->span_id = prev.span_id;
+  } else {
+    RETURN_IF_ERROR(r->Id(&row->span_id, "span id"));
+  }
+  if (head & kHeadParentIsPrevSpan) {
+    row->parent_span_id = prev.span_id;
+    if (IsZero(row->parent_span_id)) return r->Invalid("row header");  // not canonical
+  } else if (!(head & kHeadRootSpan)) {
+    RETURN_IF_ERROR(r->Id(&row->parent_span_id, "parent span id"));
+  }
+  uint64_t start = 0, duration = 0;
+  RETURN_IF_ERROR(r->Varint(&start, "start time"));
+  RETURN_IF_ERROR(r->Varint(&duration, "duration"));
+  row->start_ns = static_cast<int64_t>(static_cast<uint64_t>(prev.start_ns) +
+                                       static_cast<uint64_t>(UnZigZag(start)));
+  row->end_ns = static_cast<int64_t>(static_cast<uint64_t>(row->start_ns) +
+                                     static_cast<uint64_t>(UnZigZag(duration)));
+  row->name = prev.name;
+  row->service_name = prev.service_name;
+  row->status_message = prev.status_message;
+  row->trace_state = prev.trace_state;
+  row->scope_name = prev.scope_name;
+  row->scope_version = prev.scope_version;
+  row->parent_name = prev.parent_name;
+  RETURN_IF_ERROR(r->Ref(&row->name, "name"));
+  RETURN_IF_ERROR(r->Ref(&row->service_name, "service name"));
+  RETURN_IF_ERROR(r->Ref(&row->status_message, "status message"));
+  RETURN_IF_ERROR(r->Ref(&row->trace_state, "trace state"));
+  RETURN_IF_ERROR(r->Varint32(&row->flags, "flags"));
+  RETURN_IF_ERROR(r->Ref(&row->scope_name, "scope name"));
+  RETURN_IF_ERROR(r->Ref(&row->scope_version, "scope version"));
+  RETURN_IF_ERROR(r->Ref(&row->parent_name, "parent name"));
+  if (row->row_kind == RowKind::kLink) {
+    RETURN_IF_ERROR(r->Id(&row->link_trace_id, "link trace id"));
+    RETURN_IF_ERROR(r->Id(&row->link_span_id, "link span id"));
+  }
+  RETURN_IF_ERROR(DecodeRangeV3(r, attr_count, prev.resource_attrs.begin, &row->resource_attrs));
+  RETURN_IF_ERROR(DecodeRangeV3(r, attr_count, prev.scope_attrs.begin, &row->scope_attrs));
+  return DecodeRangeV3(r, attr_count, prev.attrs.end, &row->attrs);
+}
+
+}  // namespace
+
+void EncodeBatch(const SpanBatch& batch, std::string* out) {
+  // Typical rows take ~160 bytes; reserving avoids most regrowth copies.
+  out->reserve(out->size() + 1 + batch.attrs.size() * 8 + batch.rows.size() * 64);
+  out->push_back(static_cast<char>(kVersion));
+  EncodeAttrsV3(batch.attrs, out);
   PutVarint(out, batch.rows.size());
   const SpanRow empty;
   const SpanRow* prev = &empty;
   for (const SpanRow& row : batch.rows) {
-    const bool same_trace = row.trace_id == prev->trace_id;
-    const bool root = IsZero(row.parent_span_id);
-    out->push_back(static_cast<char>((static_cast<uint8_t>(row.row_kind) & kHeadKindMask) |
-                                     (same_trace ? kHeadSameTrace : 0) |
-                                     (root ? kHeadRootSpan : 0)));
-    out->push_back(static_cast<char>((static_cast<uint8_t>(row.kind) & 0x07) |
-                                     (static_cast<uint8_t>(row.status_code) & 0x03) << 3));
-    if (!same_trace) PutId(out, row.trace_id);
-    PutId(out, row.span_id);
-    if (!root) PutId(out, row.parent_span_id);
-    PutFixed64(out, static_cast<uint64_t>(row.start_ns));
-    PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.end_ns) -
-                                               static_cast<uint64_t>(row.start_ns))));
-    PutRef(out, row.name, prev->name);
-    PutRef(out, row.service_name, prev->service_name);
-    PutRef(out, row.status_message, prev->status_message);
-    PutRef(out, row.trace_state, prev->trace_state);
-    PutVarint(out, row.flags);
-    PutRef(out, row.scope_name, prev->scope_name);
-    PutRef(out, row.scope_version, prev->scope_version);
-    PutRef(out, row.parent_name, prev->parent_name);
-    if (row.row_kind == RowKind::kLink) {
-      PutId(out, row.link_trace_id);
-      PutId(out, row.link_span_id);
-    }
-    PutRange(out, row.resource_attrs);
-    PutRange(out, row.scope_attrs);
-    PutRange(out, row.attrs);
+    EncodeRowV3(row, *prev, out);
     prev = &row;
   }
 }
@@ -313,28 +570,39 @@ StatusOr<SpanBatch> DecodeBatch(std::string_view bytes) {
   Reader r(bytes);
   uint8_t version = 0;
   RETURN_IF_ERROR(r.Byte(&version, "version"));
-  if (version != kVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported span batch version ", version, " (expected ", kVersion, ")"));
+  if (version != kVersion && version != kVersion1) {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported span batch version ", version,
+                                                   " (expected ", kVersion1, " or ", kVersion,
+                                                   ")"));
   }
+  const bool v1 = version == kVersion1;
   SpanBatch batch;
-  uint64_t attr_count = 0;
-  RETURN_IF_ERROR(r.Varint(&attr_count, "attribute count"));
-  if (attr_count > r.remaining() / kMinAttrBytes) {
-    return r.Invalid(absl::StrCat("attribute count ", attr_count, " exceeds the remaining bytes"));
+  if (v1) {
+    uint64_t attr_count = 0;
+    RETURN_IF_ERROR(r.Varint(&attr_count, "attribute count"));
+    if (attr_count > r.remaining() / kMinAttrBytes) {
+      return r.Invalid(
+          absl::StrCat("attribute count ", attr_count, " exceeds the remaining bytes"));
+    }
+    batch.attrs.resize(static_cast<size_t>(attr_count));
+    for (AttrView& a : batch.attrs) RETURN_IF_ERROR(DecodeAttr(&r, &a));
+  } else {
+    RETURN_IF_ERROR(DecodeAttrsV3(&r, &batch.attrs));
   }
-  batch.attrs.resize(static_cast<size_t>(attr_count));
-  for (AttrView& a : batch.attrs) RETURN_IF_ERROR(DecodeAttr(&r, &a));
   uint64_t row_count = 0;
   RETURN_IF_ERROR(r.Varint(&row_count, "row count"));
-  if (row_count > r.remaining() / kMinRowBytes) {
+  if (row_count > r.remaining() / (v1 ? kMinRowBytes : kMinRowBytesV3)) {
     return r.Invalid(absl::StrCat("row count ", row_count, " exceeds the remaining bytes"));
   }
   batch.rows.resize(static_cast<size_t>(row_count));
   const SpanRow empty;
   const SpanRow* prev = &empty;
   for (SpanRow& row : batch.rows) {
-    RETURN_IF_ERROR(DecodeRow(&r, batch.attrs.size(), *prev, &row));
+    if (v1) {
+      RETURN_IF_ERROR(DecodeRow(&r, batch.attrs.size(), *prev, &row));
+    } else {
+      RETURN_IF_ERROR(DecodeRowV3(&r, batch.attrs.size(), *prev, &row));
+    }
     prev = &row;
   }
   if (r.remaining() != 0) {

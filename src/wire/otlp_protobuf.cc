@@ -300,8 +300,63 @@ class ProtobufDecoder {
     return ReaderStatus(r);
   }
 
+  // The common encoding of a KeyValue, exactly `key=1 (len) | value=2 (len)` where the value
+  // holds exactly one string, bool, int or double member. Fills *attr and returns true for
+  // that form; anything else (including errors) returns false, and the caller takes the general
+  // path, which yields the same result for this form.
+  bool FastKeyValue(const ProtoReader& r, AttrView* attr) const {
+    if (!r.ok() || !r.CanDescend()) return false;
+    const std::string_view in = r.unread();
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(in.data());
+    const uint8_t* const end = p + in.size();
+    uint64_t len = 0;
+    if (p == end || *p++ != 0x0a) return false;  // field 1, wire type 2
+    if (!wire_internal::ReadVarint(&p, end, &len) || len > static_cast<uint64_t>(end - p)) {
+      return false;
+    }
+    attr->key = std::string_view(reinterpret_cast<const char*>(p), len);
+    p += len;
+    if (p == end || *p++ != 0x12) return false;  // field 2, wire type 2: the last field
+    if (!wire_internal::ReadVarint(&p, end, &len) || len != static_cast<uint64_t>(end - p) ||
+        p == end) {
+      return false;
+    }
+    uint64_t v = 0;
+    switch (*p++) {
+      case 0x0a:  // string_value
+        if (!wire_internal::ReadVarint(&p, end, &len) || len != static_cast<uint64_t>(end - p)) {
+          return false;
+        }
+        attr->type = ValueType::kString;
+        attr->str = Str(std::string_view(reinterpret_cast<const char*>(p), len));
+        return true;
+      case 0x10:  // bool_value
+        if (!wire_internal::ReadVarint(&p, end, &v) || p != end) return false;
+        attr->type = ValueType::kBool;
+        attr->b = v != 0;
+        return true;
+      case 0x18:  // int_value
+        if (!wire_internal::ReadVarint(&p, end, &v) || p != end) return false;
+        attr->type = ValueType::kInt;
+        attr->i = static_cast<int64_t>(v);
+        return true;
+      case 0x21:  // double_value
+        if (end - p != 8) return false;
+        std::memcpy(&v, p, 8);
+        attr->type = ValueType::kDouble;
+        attr->d = BitsToDouble(v);
+        return true;
+      default:
+        return false;
+    }
+  }
+
   // KeyValue{key=1, value=2}; appends zero or more AttrViews (kvlists flatten).
   Status DecodeKeyValue(ProtoReader r, std::string_view prefix, int depth) {
+    if (prefix.empty()) {
+      AttrView fast;
+      if (FastKeyValue(r, &fast)) return PushAttr(fast);
+    }
     std::string_view key;
     ProtoReader value{std::string_view()};
     bool has_value = false;

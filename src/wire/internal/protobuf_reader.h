@@ -135,6 +135,12 @@ class ProtoReader {
   // "truncated fixed64 at byte 17", or "" if ok().
   std::string ErrorString() const;
   int depth() const { return depth_; }
+  // True when Child() of a field of this reader would not exceed the depth limit.
+  bool CanDescend() const { return depth_ + 1 <= max_depth_; }
+  // The bytes not read yet (a view into the input).
+  std::string_view unread() const {
+    return std::string_view(reinterpret_cast<const char*>(pos_), static_cast<size_t>(end_ - pos_));
+  }
 
  private:
   ProtoReader(std::string_view data, const char* origin, int depth, int max_depth)
