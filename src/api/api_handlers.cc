@@ -5,12 +5,15 @@
 #include <cstdio>
 
 #include "api/json_writer.h"
+#include "api/query_json.h"
+#include "api/trace_search_json.h"
 #include "api/trace_json.h"
 
 namespace waggle {
 namespace {
 
 constexpr std::string_view kTracesPrefix = "/api/v1/traces";
+constexpr std::string_view kSearchPath = "/api/v1/traces/search";
 
 HttpResponse JsonErr(int status, std::string_view message) {
   return HttpResponse::Json(status, JsonError(message));
@@ -18,6 +21,12 @@ HttpResponse JsonErr(int status, std::string_view message) {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
+}
+
+int64_t NowUnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
@@ -31,12 +40,16 @@ ApiHandlers::ApiHandlers(Store* store, const ApiKeys* keys, Metrics* metrics, Ap
       keys_(keys),
       metrics_(metrics),
       options_(std::move(options)),
+      honeycomb_(store, options_.state_path),
       get_trace_seconds_(metrics->GetHistogram("waggle_query_seconds",
                                                "Latency of API reads against the store.",
                                                LatencyBucketsSeconds(), {{"op", "get_trace"}})),
       recent_traces_seconds_(metrics->GetHistogram(
           "waggle_query_seconds", "Latency of API reads against the store.",
           LatencyBucketsSeconds(), {{"op", "recent_traces"}})),
+      search_traces_seconds_(metrics->GetHistogram(
+          "waggle_query_seconds", "Latency of API reads against the store.",
+          LatencyBucketsSeconds(), {{"op", "search_traces"}})),
       auth_failures_(metrics->GetCounter("waggle_api_requests_rejected_total",
                                          "API requests rejected, by reason.",
                                          {{"reason", "auth"}})) {}
@@ -46,7 +59,10 @@ std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
   bool is_api = path == kTracesPrefix || StartsWith(path, "/api/") || StartsWith(path, "/1/");
   bool is_ops = path == "/healthz" || path == "/readyz" || path == "/metrics";
   if (!is_api && !is_ops) return std::nullopt;
-  if (request.method != "GET" && request.method != "HEAD") {
+  // Honeycomb's /1 resources take other methods too (HoneycombApi checks them).
+  const bool honeycomb = StartsWith(path, "/1/") && path != "/1/auth";
+  const bool search = path == kSearchPath && request.method == "POST";
+  if (!honeycomb && !search && request.method != "GET" && request.method != "HEAD") {
     HttpResponse r = JsonErr(405, "method " + request.method + " not allowed on " +
                                       request.path + "; use GET");
     r.headers.emplace_back("Allow", "GET, HEAD");
@@ -64,6 +80,10 @@ std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
     return JsonErr(401, std::string(auth.message()));
   }
   if (path == "/1/auth") return Auth(request);
+  if (honeycomb) {
+    if (std::optional<HttpResponse> r = honeycomb_.Handle(request)) return r;
+  }
+  if (search) return SearchTraces(request);
   if (path == kTracesPrefix || path == "/api/v1/traces/") return ListTraces(request);
   if (StartsWith(path, "/api/v1/traces/")) {
     std::string_view id = path.substr(kTracesPrefix.size() + 1);
@@ -110,6 +130,19 @@ HttpResponse ApiHandlers::ListTraces(const HttpRequest& request) {
   recent_traces_seconds_->Observe(SecondsSince(t0));
   if (!traces.ok()) {
     return JsonErr(500, "listing traces failed: " + std::string(traces.status().message()));
+  }
+  return HttpResponse::Json(200, TraceSummariesJson(*traces));
+}
+
+HttpResponse ApiHandlers::SearchTraces(const HttpRequest& request) {
+  StatusOr<query::RowSearch> search = ParseTraceSearchJson(request.body, NowUnixNanos());
+  if (!search.ok()) return JsonErr(400, std::string(search.status().message()));
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<std::vector<TraceSummary>> traces = store_->SearchTraces(*search);
+  search_traces_seconds_->Observe(SecondsSince(t0));
+  if (!traces.ok()) {
+    int status = traces.status().code() == absl::StatusCode::kInvalidArgument ? 400 : 500;
+    return JsonErr(status, "trace search failed: " + std::string(traces.status().message()));
   }
   return HttpResponse::Json(200, TraceSummariesJson(*traces));
 }

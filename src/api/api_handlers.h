@@ -4,7 +4,11 @@
 //                                        32 hex, X-Ray "1-8hex-24hex" or 16 hex; 400 bad id,
 //                                        404 unknown trace
 //   GET /api/v1/traces?limit=&service=   recent trace summaries, newest first (limit 1..1000)
+//   POST /api/v1/traces/search           trace search (api/trace_search_json.h): the slowest or
+//                                        newest root spans matching filters, with each trace's
+//                                        span count, services and error flag
 //   GET /1/auth                          Honeycomb's key-introspection shape; 401 on a bad key
+//   /1/queries, /1/query_results, /1/datasets, /1/columns, /1/markers: api/honeycomb_api.h
 //   GET /healthz                         always 200 "ok"
 //   GET /readyz                          200 once SetReady(true), else 503
 //   GET /metrics                         Prometheus text, including the store's statistics
@@ -21,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "api/honeycomb_api.h"
 #include "auth/api_keys.h"
 #include "common/metrics.h"
 #include "net/http_server.h"
@@ -31,6 +36,7 @@ namespace waggle {
 struct ApiOptions {
   std::string version = "dev";
   std::string environment = "local";  // reported by /1/auth as environment and team
+  std::string state_path;  // saved queries and markers (HoneycombApi); empty = memory only
 };
 
 class ApiHandlers {
@@ -46,6 +52,7 @@ class ApiHandlers {
  private:
   HttpResponse GetTrace(std::string_view id_text);
   HttpResponse ListTraces(const HttpRequest& request);
+  HttpResponse SearchTraces(const HttpRequest& request);
   HttpResponse Auth(const HttpRequest& request) const;
   HttpResponse RenderMetrics();
   void UpdateStoreGauges();
@@ -54,9 +61,11 @@ class ApiHandlers {
   const ApiKeys* const keys_;
   Metrics* const metrics_;
   const ApiOptions options_;
+  HoneycombApi honeycomb_;
   std::atomic<bool> ready_{false};
   Histogram* const get_trace_seconds_;
   Histogram* const recent_traces_seconds_;
+  Histogram* const search_traces_seconds_;
   Counter* const auth_failures_;
 };
 

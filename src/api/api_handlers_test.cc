@@ -30,6 +30,12 @@ class FakeStore : public Store {
     return out;
   }
   StatusOr<std::vector<ColumnInfo>> Columns() override { return std::vector<ColumnInfo>{}; }
+  StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch&) override {
+    return absl::UnimplementedError("no trace search here");
+  }
+  StatusOr<query::QueryResult> Query(const query::QueryRequest&) override {
+    return absl::UnimplementedError("no queries here");
+  }
   Status Flush() override { return OkStatus(); }
   Status Maintain() override { return OkStatus(); }
   StoreStats Stats() override {
@@ -73,7 +79,7 @@ struct ApiHandlersTest : ::testing::Test {
   FakeStore store;
   ApiKeys keys;
   Metrics metrics;
-  ApiHandlers api{&store, &keys, &metrics, {"1.2.3", "test-env"}};
+  ApiHandlers api{&store, &keys, &metrics, {"1.2.3", "test-env", ""}};
 };
 
 TEST_F(ApiHandlersTest, UnknownPathIsNotHandled) {

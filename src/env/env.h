@@ -41,9 +41,20 @@ class RandomAccessFile {
   virtual uint64_t Size() const = 0;
 };
 
+// An exclusive advisory lock on a file, held until destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
+
+  // Takes an exclusive lock on `path` (created if missing) without waiting; FailedPrecondition
+  // when another process (or another lock in this one) holds it. The default Env keeps no
+  // locks (returns a lock object that guards nothing).
+  virtual StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path);
 
   // Creates or truncates `path` for appending.
   virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;

@@ -4,6 +4,7 @@
 // the path and strerror(errno).
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -141,8 +142,37 @@ StatusOr<uint64_t> FdSize(int fd, const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+// flock(2) on an open descriptor: released when the descriptor closes (also on a crash).
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { CloseQuietly(fd_); }
+
+ private:
+  int fd_;
+};
+
 class PosixEnv final : public Env {
  public:
+  StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = RetryOpen(path.c_str(), O_RDWR | O_CREAT);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+      int err = errno;
+      CloseQuietly(fd);
+      if (err == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path, " is locked: another waggle process is using this data directory"));
+      }
+      return ErrnoStatus("flock", path, err);
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
+  }
+
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     int fd = RetryOpen(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
     if (fd < 0) return ErrnoStatus("open", path, errno);

@@ -18,14 +18,14 @@ int HexValue(char c) {
   return -1;
 }
 
-// application/x-www-form-urlencoded decoding: '+' is a space, "%XX" a byte; a malformed
-// escape is kept literally.
-std::string FormDecode(std::string_view in) {
+// "%XX" is a byte, and with `plus_is_space` (application/x-www-form-urlencoded) '+' a space;
+// a malformed escape is kept literally.
+std::string Unescape(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
-    if (c == '+') {
+    if (c == '+' && plus_is_space) {
       out.push_back(' ');
     } else if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
                HexValue(in[i + 2]) >= 0) {
@@ -37,6 +37,8 @@ std::string FormDecode(std::string_view in) {
   }
   return out;
 }
+
+std::string FormDecode(std::string_view in) { return Unescape(in, true); }
 
 std::string_view FindHeader(const std::vector<std::pair<std::string, std::string>>& headers,
                             std::string_view name) {
@@ -66,6 +68,8 @@ std::string HttpRequest::QueryParam(std::string_view name) const {
   }
   return {};
 }
+
+std::string PercentDecode(std::string_view in) { return Unescape(in, false); }
 
 HttpResponse HttpResponse::Json(int status, std::string body) {
   HttpResponse r;

@@ -38,6 +38,9 @@ struct HttpRequest {
   std::string QueryParam(std::string_view name) const;
 };
 
+// Percent-decodes a path segment ("%2F" -> '/'; '+' stays '+'); malformed escapes are kept.
+std::string PercentDecode(std::string_view in);
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";

@@ -1,4 +1,4 @@
-// waggle: the single binary. Subcommands serve, demo, trace, version.
+// waggle: the single binary. Subcommands serve, demo, trace, query, version.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +12,7 @@
 
 #include "server/config.h"
 #include "server/demo_generator.h"
+#include "server/query_cli.h"
 #include "server/server.h"
 #include "server/trace_cli.h"
 
@@ -185,6 +186,35 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   trace->add_option("--service", trace_options.service, "List only traces of this service");
 
+  CLI::App* query = app.add_subcommand(
+      "query", "Run a Honeycomb query spec on a running waggle or on a data directory");
+  QueryCommandOptions query_options;
+  if (const char* s = std::getenv("WAGGLE_SERVER")) query_options.server = s;
+  if (const char* k = std::getenv("WAGGLE_API_KEY")) {
+    std::string keys = k;
+    query_options.api_key = keys.substr(0, keys.find(','));
+  }
+  query->add_option("spec", query_options.spec,
+                    "Query spec JSON, @file or - (stdin); optional with the flags below");
+  query->add_option("--calc", query_options.calcs, "Calculation, e.g. COUNT or 'P99(duration_ms)'");
+  query->add_option("--breakdown", query_options.breakdowns, "Group by this column");
+  query->add_option("--filter", query_options.filters,
+                    "Filter 'COLUMN OP [VALUE]', e.g. 'http.status_code >= 500'");
+  query->add_option("--filter-combination", query_options.filter_combination, "AND or OR");
+  query->add_option("--order", query_options.orders, "Order, e.g. 'P99(duration_ms) desc' or 'name'");
+  query->add_option("--limit", query_options.limit, "Groups to return (1..10000)");
+  query->add_option("--time-range", query_options.time_range, "How far back: seconds, 15m, 2h, 7d");
+  query->add_option("--granularity", query_options.granularity, "Time series bucket, seconds");
+  query->add_option("--dataset", query_options.dataset, "A service name or __all__")
+      ->capture_default_str();
+  query->add_option("--server", query_options.server,
+                    "waggle API address host:port [env WAGGLE_SERVER]")
+      ->capture_default_str();
+  query->add_option("--data-dir", query_options.data_dir,
+                    "Query this data directory directly (no server may be using it)");
+  query->add_option("--api-key", query_options.api_key, "API key [env WAGGLE_API_KEY]");
+  query->add_flag("--json", query_options.json, "Print the Honeycomb query-result JSON");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -197,6 +227,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (app.got_subcommand(trace)) return RunTraceCommand(trace_options);
+  if (app.got_subcommand(query)) return RunQueryCommand(query_options);
   if (app.got_subcommand(serve)) return RunServe(serve_flags, signals, /*demo=*/false);
   if (app.got_subcommand(demo)) return RunServe(demo_flags, signals, /*demo=*/true);
   return 2;

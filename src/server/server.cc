@@ -111,8 +111,9 @@ Status Server::Init() {
   store_ = std::move(*store);
 
   receiver_ = std::make_unique<OtlpHttpReceiver>(store_.get(), &keys_, &metrics_);
-  api_ = std::make_unique<ApiHandlers>(store_.get(), &keys_, &metrics_,
-                                       ApiOptions{version_, "local"});
+  api_ = std::make_unique<ApiHandlers>(
+      store_.get(), &keys_, &metrics_,
+      ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json")});
 
   HttpServerOptions http_options;
   http_options.listen = config_.http_listen;

@@ -21,6 +21,8 @@
 #include "common/status.h"
 #include "env/env.h"
 #include "model/span.h"
+#include "query/query_spec.h"
+#include "query/search.h"
 #include "wal/wal.h"
 
 namespace waggle {
@@ -37,6 +39,8 @@ struct StoreOptions {
   int64_t retention_seconds = 0;        // 0 = keep forever; else drop segments older than this
   uint64_t max_disk_bytes = 0;          // 0 = unlimited; else drop oldest segments beyond this
   bool background_threads = true;       // false: flush/compact/retention only when called
+  int query_threads = 0;                // 0 = every core
+  size_t query_memory_budget_bytes = size_t{2} << 30;  // per query
 };
 
 struct StoreStats {
@@ -100,6 +104,14 @@ class Store {
   virtual StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest& req) = 0;
 
   virtual StatusOr<std::vector<ColumnInfo>> Columns() = 0;
+
+  // Runs a whole query (query/query_spec.h) where the data is. InvalidArgument for a bad
+  // spec, ResourceExhausted past the query memory budget.
+  virtual StatusOr<query::QueryResult> Query(const query::QueryRequest& request) = 0;
+
+  // Trace search: the best `search.limit` rows (query/search.h), each with its whole trace's
+  // span count, services and error flag.
+  virtual StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch& search) = 0;
 
   // Writes the whole head to segments now and deletes the WAL files it covered.
   virtual Status Flush() = 0;

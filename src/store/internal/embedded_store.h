@@ -1,6 +1,7 @@
 // EmbeddedStore: the Store of store.h on a WAL, in-memory heads and segment files.
 //
-// Data directory: wal/ (wal.h), segments/seg-<16 hex id>.wseg, quarantine/, MANIFEST.
+// Data directory: LOCK (flock'd while open: one process per directory), wal/ (wal.h),
+// segments/seg-<16 hex id>.wseg, quarantine/, MANIFEST.
 //
 // Write path: Append encodes the batch, appends it to the WAL (group commit; returns once
 // durable) and inserts its rows into the active head, all while holding freeze_mu_ shared.
@@ -36,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "query/executor.h"
 #include "store/internal/head.h"
 #include "store/internal/segment_reader.h"
 #include "store/store.h"
@@ -59,6 +61,8 @@ class EmbeddedStore final : public Store {
   StatusOr<std::vector<Span>> GetTrace(const TraceId& trace_id) override;
   StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest& req) override;
   StatusOr<std::vector<ColumnInfo>> Columns() override;
+  StatusOr<query::QueryResult> Query(const query::QueryRequest& request) override;
+  StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch& search) override;
   Status Flush() override;
   Status Maintain() override;
   StoreStats Stats() override;
@@ -98,6 +102,10 @@ class EmbeddedStore final : public Store {
   void InsertSegmentLocked(std::shared_ptr<Segment> segment) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Snapshot TakeSnapshot() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A chunk source over the current read view (store_query.cc); *open_status reports a
+  // closed store once the source has been planned.
+  std::unique_ptr<query::ChunkSource> MakeChunkSource(Status* open_status);
+  query::ExecOptions QueryOptions() const;
   // Appends the trace's rows from `snapshot` (frozen heads, segments) to *out.
   Status CollectTrace(const Snapshot& snapshot, const TraceId& id, std::vector<Span>* out);
   void RecordBackgroundError(const Status& s);
@@ -106,6 +114,7 @@ class EmbeddedStore final : public Store {
   const StoreOptions options_;
   Env* const env_;
   const std::string wal_dir_, segment_dir_, quarantine_dir_, manifest_path_;
+  std::unique_ptr<FileLock> dir_lock_;  // data_dir/LOCK, held from Open until destruction
   std::unique_ptr<Wal> wal_;
 
   // Held shared by Append across WAL append + head insert; exclusively by Freeze.

@@ -77,8 +77,18 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
   for (int c = 1; c < kFixedColumnCount; ++c) {
     if (seg->fixed_index_[c] == SIZE_MAX) return Corrupt(path, "missing fixed column");
   }
+  for (size_t i = 0; i < seg->footer_.columns.size(); ++i) {
+    const ColumnMeta& c = seg->footer_.columns[i];
+    if (!c.fixed) seg->attribute_columns_[c.name].push_back(i);
+  }
   RETURN_IF_ERROR(seg->LoadTraceIndex());
   return seg;
+}
+
+const std::vector<size_t>& Segment::attribute_columns(std::string_view name) const {
+  static const std::vector<size_t> kNone;
+  auto it = attribute_columns_.find(absl::string_view(name.data(), name.size()));
+  return it == attribute_columns_.end() ? kNone : it->second;
 }
 
 Segment::~Segment() {

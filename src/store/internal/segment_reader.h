@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/status.h"
 #include "env/env.h"
 #include "model/span.h"
@@ -65,6 +66,8 @@ class Segment {
   const std::string& path() const { return path_; }
   // Index in footer().columns of a fixed column (every fixed column but kTraceId exists).
   size_t fixed_column(FixedColumn c) const { return fixed_index_[static_cast<int>(c)]; }
+  // Indices in footer().columns of the attribute columns named `name` (one per value type).
+  const std::vector<size_t>& attribute_columns(std::string_view name) const;
   size_t blocks() const;
   size_t block_row_count(size_t block) const;
 
@@ -103,6 +106,7 @@ class Segment {
   std::vector<TraceId> trace_ids_;       // strictly ascending
   std::vector<uint64_t> trace_starts_;   // trace_ids_.size() + 1 entries, last = rows
   size_t fixed_index_[kFixedColumnCount] = {};
+  absl::flat_hash_map<std::string, std::vector<size_t>> attribute_columns_;
   std::atomic<bool> obsolete_{false};
 };
 

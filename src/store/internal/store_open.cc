@@ -147,7 +147,9 @@ Status EmbeddedStore::ReplayWal(uint64_t wal_floor) {
 }
 
 Status EmbeddedStore::Open() {
-  for (const std::string& dir : {options_.data_dir, wal_dir_, segment_dir_, quarantine_dir_}) {
+  RETURN_IF_ERROR(env_->CreateDirs(options_.data_dir));
+  ASSIGN_OR_RETURN(dir_lock_, env_->LockFile(JoinPath(options_.data_dir, "LOCK")));
+  for (const std::string& dir : {wal_dir_, segment_dir_, quarantine_dir_}) {
     RETURN_IF_ERROR(env_->CreateDirs(dir));
   }
   uint64_t floor = 0;

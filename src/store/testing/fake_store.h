@@ -33,6 +33,12 @@ class FakeStore : public Store {
     return std::vector<TraceSummary>{};
   }
   StatusOr<std::vector<ColumnInfo>> Columns() override { return std::vector<ColumnInfo>{}; }
+  StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch&) override {
+    return absl::UnimplementedError("no trace search here");
+  }
+  StatusOr<query::QueryResult> Query(const query::QueryRequest&) override {
+    return absl::UnimplementedError("FakeStore does not run queries");
+  }
   Status Flush() override { return OkStatus(); }
   Status Maintain() override { return OkStatus(); }
   StoreStats Stats() override { return {}; }

@@ -1,0 +1,829 @@
+#include "query/aggregate.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+
+namespace waggle::query {
+
+// The executor only calls the Add* matching input(); anything else is a bug in the caller.
+void Aggregator::AddCount(const uint32_t*, size_t) {
+  assert(false && "AddCount called on an aggregator whose input() is not kNone");
+}
+void Aggregator::AddNumbers(const uint32_t*, const double*, size_t) {
+  assert(false && "AddNumbers called on an aggregator whose input() is not kNumber");
+}
+void Aggregator::AddHashes(const uint32_t*, const uint64_t*, size_t) {
+  assert(false && "AddHashes called on an aggregator whose input() is not kHash");
+}
+void Aggregator::AddIntervals(const uint32_t*, const int64_t*, const int64_t*, size_t) {
+  assert(false && "AddIntervals called on an aggregator whose input() is not kInterval");
+}
+
+namespace {
+
+CalcValue NumberValue(double number) {
+  CalcValue value;
+  value.kind = CalcValue::Kind::kNumber;
+  value.number = number;
+  return value;
+}
+
+CalcValue HeatmapValue(double lo, double hi, std::vector<uint64_t> counts) {
+  CalcValue value;
+  value.kind = CalcValue::Kind::kHeatmap;
+  value.heatmap = Heatmap{lo, hi, std::move(counts)};
+  return value;
+}
+
+// `other` is an aggregator of the same op as `self`, hence of the same class.
+template <typename Concrete>
+const Concrete& SameKind(const Aggregator& self, const Aggregator& other) {
+  assert(self.op() == other.op());
+  (void)self;
+  return static_cast<const Concrete&>(other);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SlotLists: an append-only list of values per slot, all in one arena.
+//
+// Each slot owns a chain of runs carved out of shared pages. A slot's next run is as large as
+// everything it holds so far (between kFirstRun and kMaxRun elements), so appending never
+// moves stored values, unused capacity per slot is at most max(kFirstRun, min(its size,
+// kMaxRun)) elements (plus under kFirstRun per page), and there is no reallocation peak (a
+// growing std::vector briefly holds 3x its contents).
+// Every run but a slot's last is full; the slot keeps a cursor into its last run, so an
+// append touches only the slot's own entry and the value's destination.
+template <typename T>
+class SlotLists {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  void Resize(size_t slots) {
+    if (slots > lists_.size()) lists_.resize(slots);
+  }
+
+  void Append(uint32_t slot, const T& value) {
+    List& list = lists_[slot];
+    if (list.cursor == list.tail_end) AddRun(list, 1);
+    *list.cursor++ = value;
+  }
+
+  void AppendAll(uint32_t slot, const T* values, size_t n) {
+    List& list = lists_[slot];
+    while (n > 0) {
+      if (list.cursor == list.tail_end) AddRun(list, n);
+      const size_t take = std::min<size_t>(n, static_cast<size_t>(list.tail_end - list.cursor));
+      list.cursor = std::copy(values, values + take, list.cursor);
+      values += take;
+      n -= take;
+    }
+  }
+
+  size_t Count(uint32_t slot) const { return CountOf(lists_[slot]); }
+
+  // Calls fn(const T* data, size_t n) for each stored run of `slot`, in insertion order.
+  template <typename Fn>
+  void ForEachRun(uint32_t slot, Fn&& fn) const {
+    const List& list = lists_[slot];
+    for (uint32_t r = list.head; r != kNoRun; r = runs_[r].next) {
+      const Run& run = runs_[r];
+      const size_t size = r == list.tail ? static_cast<size_t>(list.cursor - run.data)
+                                         : static_cast<size_t>(run.capacity);
+      fn(static_cast<const T*>(run.data), size);
+    }
+  }
+
+  void AppendSlotTo(uint32_t slot, std::vector<T>* out) const {
+    ForEachRun(slot, [out](const T* data, size_t n) { out->insert(out->end(), data, data + n); });
+  }
+
+  // Calls fn(const T&) for every value of every slot.
+  template <typename Fn>
+  void ForEachValue(Fn&& fn) const {
+    for (uint32_t slot = 0; slot < lists_.size(); ++slot) {
+      ForEachRun(slot, [&fn](const T* data, size_t n) {
+        for (size_t i = 0; i < n; ++i) fn(data[i]);
+      });
+    }
+  }
+
+  size_t MemoryBytes() const {
+    return page_elements_ * sizeof(T) + pages_.capacity() * sizeof(pages_[0]) +
+           runs_.capacity() * sizeof(Run) + lists_.capacity() * sizeof(List);
+  }
+
+ private:
+  static constexpr uint32_t kNoRun = std::numeric_limits<uint32_t>::max();
+  static constexpr size_t kFirstRun = 4;
+  static constexpr size_t kMaxRun = 4096;
+  static constexpr size_t kFirstPage = 1024;
+  static constexpr size_t kMaxPage = 65536;
+  static_assert(kMaxRun <= kMaxPage);
+
+  struct Run {
+    T* data;
+    uint32_t capacity;
+    uint32_t next;  // kNoRun for a slot's last run
+  };
+  struct List {
+    T* cursor = nullptr;    // next free element of the last run
+    T* tail_end = nullptr;  // end of the last run
+    uint64_t count_before_tail = 0;
+    uint32_t head = kNoRun;
+    uint32_t tail = kNoRun;
+  };
+
+  size_t CountOf(const List& list) const {
+    if (list.tail == kNoRun) return 0;
+    return list.count_before_tail + static_cast<size_t>(list.cursor - runs_[list.tail].data);
+  }
+
+  // Links a fresh run to the end of `list` (whose last run is full), sized for `pending` more
+  // values and the list's growth, and points the cursor at it.
+  void AddRun(List& list, size_t pending) {
+    const size_t count = CountOf(list);
+    const size_t wanted = std::clamp<size_t>(std::max(count, pending), kFirstRun, kMaxRun);
+    size_t capacity = 0;
+    T* data = Carve(wanted, &capacity);
+    const uint32_t index = static_cast<uint32_t>(runs_.size());
+    runs_.push_back(Run{data, static_cast<uint32_t>(capacity), kNoRun});
+    if (list.tail == kNoRun) {
+      list.head = index;
+    } else {
+      runs_[list.tail].next = index;
+    }
+    list.tail = index;
+    list.count_before_tail = count;
+    list.cursor = data;
+    list.tail_end = data + capacity;
+  }
+
+  // Storage for between kFirstRun and `wanted` elements (as many as the current page allows).
+  T* Carve(size_t wanted, size_t* capacity) {
+    if (page_size_ - page_used_ < kFirstRun) {
+      const size_t next_page = pages_.empty() ? kFirstPage : std::min(kMaxPage, page_size_ * 2);
+      page_size_ = std::max(next_page, wanted);
+      pages_.push_back(std::make_unique_for_overwrite<T[]>(page_size_));
+      page_elements_ += page_size_;
+      page_used_ = 0;
+    }
+    *capacity = std::min(wanted, page_size_ - page_used_);
+    T* data = pages_.back().get() + page_used_;
+    page_used_ += *capacity;
+    return data;
+  }
+
+  std::vector<List> lists_;
+  std::vector<Run> runs_;
+  std::vector<std::unique_ptr<T[]>> pages_;
+  size_t page_size_ = 0;      // elements in pages_.back()
+  size_t page_used_ = 0;      // elements of pages_.back() handed out
+  size_t page_elements_ = 0;  // elements in all pages
+};
+
+// ---------------------------------------------------------------------------------------------
+// COUNT: rows per slot. Never null: a bucket without rows counts 0.
+class CountAggregator final : public Aggregator {
+ public:
+  CalcOp op() const override { return CalcOp::kCount; }
+  AggInput input() const override { return AggInput::kNone; }
+  void Resize(size_t slots) override {
+    if (slots > counts_.size()) counts_.resize(slots, 0);
+  }
+
+  void AddCount(const uint32_t* slots, size_t n) override {
+    for (size_t k = 0; k < n; ++k) ++counts_[slots[k]];
+  }
+
+  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
+    counts_[slot] += SameKind<CountAggregator>(*this, other).counts_[other_slot];
+  }
+
+  void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                     CalcValue* per_bucket) const override {
+    uint64_t total = 0;
+    for (size_t b = 0; b < layout.count; ++b) {
+      uint64_t count = bucket_slots[b] == kNoSlot ? 0 : counts_[bucket_slots[b]];
+      total += count;
+      if (per_bucket) per_bucket[b] = NumberValue(static_cast<double>(count));
+    }
+    *summary = NumberValue(static_cast<double>(total));
+  }
+
+  size_t MemoryBytes() const override { return counts_.capacity() * sizeof(counts_[0]); }
+
+ private:
+  std::vector<uint64_t> counts_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// SUM AVG MIN MAX and RATE_*: running statistics per slot. NaN values are skipped.
+
+struct NumberStats {
+  double sum = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  uint64_t count = 0;
+
+  void Add(double v) {
+    sum += v;
+    min = std::min(min, v);
+    max = std::max(max, v);
+    ++count;
+  }
+  void Merge(const NumberStats& other) {
+    sum += other.sum;
+    min = std::min(min, other.min);
+    max = std::max(max, other.max);
+    count += other.count;
+  }
+};
+
+// The statistic a SUM/AVG/MIN/MAX (or the X of a RATE_X) reports.
+enum class Statistic : uint8_t { kSum, kAvg, kMin, kMax };
+
+// Null (nullopt) when there were no values.
+std::optional<double> StatisticOf(const NumberStats& stats, Statistic statistic) {
+  if (stats.count == 0) return std::nullopt;
+  switch (statistic) {
+    case Statistic::kSum: return stats.sum;
+    case Statistic::kAvg: return stats.sum / static_cast<double>(stats.count);
+    case Statistic::kMin: return stats.min;
+    case Statistic::kMax: return stats.max;
+  }
+  return std::nullopt;
+}
+
+CalcValue ToCalcValue(std::optional<double> number) {
+  return number ? NumberValue(*number) : CalcValue{};
+}
+
+class NumberStatsAggregator final : public Aggregator {
+ public:
+  // `rate`: report per-bucket differences of the statistic (RATE_*) instead of the statistic.
+  NumberStatsAggregator(CalcOp op, Statistic statistic, bool rate)
+      : op_(op), statistic_(statistic), rate_(rate) {}
+
+  CalcOp op() const override { return op_; }
+  AggInput input() const override { return AggInput::kNumber; }
+  void Resize(size_t slots) override {
+    if (slots > stats_.size()) stats_.resize(slots);
+  }
+
+  void AddNumbers(const uint32_t* slots, const double* values, size_t n) override {
+    for (size_t k = 0; k < n; ++k) {
+      if (!std::isnan(values[k])) stats_[slots[k]].Add(values[k]);
+    }
+  }
+
+  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
+    stats_[slot].Merge(SameKind<NumberStatsAggregator>(*this, other).stats_[other_slot]);
+  }
+
+  void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                     CalcValue* per_bucket) const override {
+    if (rate_) {
+      FinalizeRate(bucket_slots, layout, summary, per_bucket);
+    } else {
+      FinalizeStatistic(bucket_slots, layout, summary, per_bucket);
+    }
+  }
+
+  size_t MemoryBytes() const override { return stats_.capacity() * sizeof(NumberStats); }
+
+ private:
+  NumberStats StatsOf(uint32_t slot) const { return slot == kNoSlot ? NumberStats{} : stats_[slot]; }
+
+  void FinalizeStatistic(const uint32_t* bucket_slots, const BucketLayout& layout,
+                         CalcValue* summary, CalcValue* per_bucket) const {
+    NumberStats group;
+    for (size_t b = 0; b < layout.count; ++b) {
+      NumberStats bucket = StatsOf(bucket_slots[b]);
+      group.Merge(bucket);
+      if (per_bucket) per_bucket[b] = ToCalcValue(StatisticOf(bucket, statistic_));
+    }
+    *summary = ToCalcValue(StatisticOf(group, statistic_));
+  }
+
+  // Bucket i: X(i) - X(i-1), null unless both buckets have values. Summary: mean of the
+  // non-null differences.
+  void FinalizeRate(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                    CalcValue* per_bucket) const {
+    std::optional<double> previous;
+    double difference_sum = 0;
+    size_t differences = 0;
+    for (size_t b = 0; b < layout.count; ++b) {
+      std::optional<double> current = StatisticOf(StatsOf(bucket_slots[b]), statistic_);
+      std::optional<double> difference;
+      if (current && previous) difference = *current - *previous;
+      if (difference) {
+        difference_sum += *difference;
+        ++differences;
+      }
+      if (per_bucket) per_bucket[b] = ToCalcValue(difference);
+      previous = current;
+    }
+    *summary = differences == 0
+                   ? CalcValue{}
+                   : NumberValue(difference_sum / static_cast<double>(differences));
+  }
+
+  CalcOp op_;
+  Statistic statistic_;
+  bool rate_;
+  std::vector<NumberStats> stats_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Percentiles and HEATMAP keep every value.
+class StoredNumbersAggregator : public Aggregator {
+ public:
+  AggInput input() const override { return AggInput::kNumber; }
+  void Resize(size_t slots) override { values_.Resize(slots); }
+
+  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
+    SameKind<StoredNumbersAggregator>(*this, other)
+        .values_.ForEachRun(other_slot, [&](const double* data, size_t n) {
+          values_.AppendAll(slot, data, n);
+        });
+  }
+
+  size_t MemoryBytes() const override { return values_.MemoryBytes(); }
+
+ protected:
+  bool HasValues(uint32_t slot) const { return slot != kNoSlot && values_.Count(slot) > 0; }
+
+  SlotLists<double> values_;
+};
+
+// Nearest rank: the value at 0-based index ceil(q*n)-1 of the sorted values, clamped to
+// [0, n-1]. q = per_mille/1000 is exact in integers (every Honeycomb percentile is a whole
+// number of thousandths), which avoids ceil() of a product like 0.999*1000 landing one off.
+// Reorders `values` (nth_element); `values` is not empty.
+double NearestRank(std::vector<double>& values, uint32_t per_mille) {
+  const size_t n = values.size();
+  const size_t rank = (static_cast<size_t>(per_mille) * n + 999) / 1000;  // ceil(q*n)
+  const size_t index = std::min(rank == 0 ? 0 : rank - 1, n - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
+  return values[index];
+}
+
+class PercentileAggregator final : public StoredNumbersAggregator {
+ public:
+  PercentileAggregator(CalcOp op, uint32_t per_mille) : op_(op), per_mille_(per_mille) {}
+
+  CalcOp op() const override { return op_; }
+
+  void AddNumbers(const uint32_t* slots, const double* values, size_t n) override {
+    for (size_t k = 0; k < n; ++k) {
+      if (!std::isnan(values[k])) values_.Append(slots[k], values[k]);
+    }
+  }
+
+  void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                     CalcValue* per_bucket) const override {
+    std::vector<double> scratch;
+    size_t total = 0;
+    size_t buckets_with_values = 0;
+    size_t last_bucket_with_values = 0;
+    for (size_t b = 0; b < layout.count; ++b) {
+      const uint32_t slot = bucket_slots[b];
+      if (!HasValues(slot)) {
+        if (per_bucket) per_bucket[b] = CalcValue{};
+        continue;
+      }
+      total += values_.Count(slot);
+      ++buckets_with_values;
+      last_bucket_with_values = b;
+      if (per_bucket) per_bucket[b] = NumberValue(PercentileOf(&slot, 1, &scratch));
+    }
+    if (total == 0) {
+      *summary = CalcValue{};
+    } else if (buckets_with_values == 1 && per_bucket) {
+      *summary = per_bucket[last_bucket_with_values];
+    } else {
+      scratch.reserve(total);
+      *summary = NumberValue(PercentileOf(bucket_slots, layout.count, &scratch));
+    }
+  }
+
+ private:
+  // The percentile of the union of `slots` (kNoSlot entries ignored), which hold values.
+  double PercentileOf(const uint32_t* slots, size_t n, std::vector<double>* scratch) const {
+    scratch->clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (slots[i] != kNoSlot) values_.AppendSlotTo(slots[i], scratch);
+    }
+    return NearestRank(*scratch, per_mille_);
+  }
+
+  CalcOp op_;
+  uint32_t per_mille_;
+};
+
+// HEATMAP: counts of values in kHeatmapBuckets equal-width buckets of the query-wide range.
+// Non-finite values (NaN, ±inf) have no place in a finite range and are not counted.
+class HeatmapAggregator final : public StoredNumbersAggregator {
+ public:
+  CalcOp op() const override { return CalcOp::kHeatmap; }
+
+  void AddNumbers(const uint32_t* slots, const double* values, size_t n) override {
+    for (size_t k = 0; k < n; ++k) {
+      if (std::isfinite(values[k])) values_.Append(slots[k], values[k]);
+    }
+  }
+
+  void ExtendRange(double* lo, double* hi) const override {
+    values_.ForEachValue([lo, hi](double v) {
+      *lo = std::min(*lo, v);
+      *hi = std::max(*hi, v);
+    });
+  }
+
+  void SetHeatmapRange(double lo, double hi) override {
+    lo_ = lo;
+    hi_ = hi;
+  }
+
+  void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                     CalcValue* per_bucket) const override {
+    std::vector<uint64_t> group_counts(kHeatmapBuckets, 0);
+    bool group_has_values = false;
+    for (size_t b = 0; b < layout.count; ++b) {
+      const uint32_t slot = bucket_slots[b];
+      if (!HasValues(slot)) {
+        if (per_bucket) per_bucket[b] = CalcValue{};
+        continue;
+      }
+      group_has_values = true;
+      if (!per_bucket) {
+        CountInto(slot, &group_counts);
+        continue;
+      }
+      std::vector<uint64_t> counts(kHeatmapBuckets, 0);
+      CountInto(slot, &counts);
+      for (size_t i = 0; i < kHeatmapBuckets; ++i) group_counts[i] += counts[i];
+      per_bucket[b] = HeatmapValue(lo_, hi_, std::move(counts));
+    }
+    *summary = group_has_values ? HeatmapValue(lo_, hi_, std::move(group_counts)) : CalcValue{};
+  }
+
+ private:
+  void CountInto(uint32_t slot, std::vector<uint64_t>* counts) const {
+    values_.ForEachRun(slot, [this, counts](const double* data, size_t n) {
+      for (size_t i = 0; i < n; ++i) ++(*counts)[BucketOf(data[i])];
+    });
+  }
+
+  // floor((v - lo) / (hi - lo) * N) clamped to [0, N-1]; everything is bucket 0 when hi <= lo.
+  size_t BucketOf(double v) const {
+    if (!(hi_ > lo_)) return 0;
+    const double width = hi_ - lo_;
+    // A range wider than the largest double is measured in halves.
+    const double fraction = std::isfinite(width) ? (v - lo_) / width
+                                                 : (v / 2 - lo_ / 2) / (hi_ / 2 - lo_ / 2);
+    const double position = fraction * static_cast<double>(kHeatmapBuckets);
+    if (!(position >= 0)) return 0;
+    if (position >= static_cast<double>(kHeatmapBuckets - 1)) return kHeatmapBuckets - 1;
+    size_t bucket = static_cast<size_t>(position);
+    if (!std::isfinite(width)) return bucket;
+    // The division above may round across an edge; the edges are lo + i * (width / N).
+    const double step = width / static_cast<double>(kHeatmapBuckets);
+    if (bucket + 1 < kHeatmapBuckets && v >= lo_ + static_cast<double>(bucket + 1) * step) ++bucket;
+    if (bucket > 0 && v < lo_ + static_cast<double>(bucket) * step) --bucket;
+    return bucket;
+  }
+
+  double lo_ = 0;
+  double hi_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// COUNT_DISTINCT
+
+// HyperLogLog over pre-hashed 64-bit values: precision 14 (16384 one-byte registers), the
+// original estimator with the small-range (linear counting) correction. With 64-bit hashes no
+// large-range correction is needed. Relative standard error 1.04/sqrt(16384) ~ 0.81%.
+class HyperLogLog {
+ public:
+  static constexpr int kPrecision = 14;
+  static constexpr size_t kRegisters = size_t{1} << kPrecision;
+
+  void Add(uint64_t hash) {
+    const size_t index = hash >> (64 - kPrecision);
+    // Rank = leading zeros of the remaining 50 bits + 1; the sentinel bit caps it at 51.
+    const uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
+    const uint8_t rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
+    registers_[index] = std::max(registers_[index], rank);
+  }
+
+  void Merge(const HyperLogLog& other) {
+    for (size_t i = 0; i < kRegisters; ++i) {
+      registers_[i] = std::max(registers_[i], other.registers_[i]);
+    }
+  }
+
+  double Estimate() const {
+    std::array<uint32_t, 64> registers_with_rank{};
+    for (uint8_t rank : registers_) ++registers_with_rank[rank];
+    double inverse_sum = 0;  // sum over registers of 2^-rank
+    for (size_t rank = 0; rank < registers_with_rank.size(); ++rank) {
+      inverse_sum += std::ldexp(static_cast<double>(registers_with_rank[rank]),
+                                -static_cast<int>(rank));
+    }
+    const double m = static_cast<double>(kRegisters);
+    const double alpha = 0.7213 / (1 + 1.079 / m);
+    const double raw = alpha * m * m / inverse_sum;
+    const uint32_t empty_registers = registers_with_rank[0];
+    if (raw <= 2.5 * m && empty_registers > 0) return m * std::log(m / empty_registers);
+    return raw;
+  }
+
+ private:
+  std::array<uint8_t, kRegisters> registers_{};
+};
+
+// One slot's distinct hashes: the exact set until it holds more than kCountDistinctExactLimit
+// hashes, then a HyperLogLog (and the set is released).
+struct DistinctSketch {
+  absl::flat_hash_set<uint64_t> exact;
+  std::unique_ptr<HyperLogLog> hll;
+
+  bool approximate() const { return hll != nullptr; }
+  bool empty() const { return !hll && exact.empty(); }
+
+  void Add(uint64_t hash) {
+    if (hll) {
+      hll->Add(hash);
+      return;
+    }
+    exact.insert(hash);
+    if (exact.size() > kCountDistinctExactLimit) SwitchToHll();
+  }
+
+  void Merge(const DistinctSketch& other) {
+    if (other.hll) {
+      if (!hll) SwitchToHll();
+      hll->Merge(*other.hll);
+      return;
+    }
+    for (uint64_t hash : other.exact) Add(hash);
+  }
+
+  double Count() const {
+    return hll ? std::round(hll->Estimate()) : static_cast<double>(exact.size());
+  }
+
+  // Approximate heap bytes: the set's slots and control bytes, or the registers.
+  size_t HeapBytes() const {
+    return exact.capacity() * (sizeof(uint64_t) + 1) + (hll ? sizeof(HyperLogLog) : 0);
+  }
+
+  void SwitchToHll() {
+    hll = std::make_unique<HyperLogLog>();
+    for (uint64_t hash : exact) hll->Add(hash);
+    absl::flat_hash_set<uint64_t>().swap(exact);
+  }
+};
+static_assert(std::is_nothrow_move_constructible_v<DistinctSketch>,
+              "growing the per-slot vector must move sketches, not copy them");
+
+class CountDistinctAggregator final : public Aggregator {
+ public:
+  CalcOp op() const override { return CalcOp::kCountDistinct; }
+  AggInput input() const override { return AggInput::kHash; }
+  void Resize(size_t slots) override {
+    if (slots > sketches_.size()) sketches_.resize(slots);
+  }
+
+  void AddHashes(const uint32_t* slots, const uint64_t* hashes, size_t n) override {
+    for (size_t k = 0; k < n; ++k) {
+      DistinctSketch& sketch = sketches_[slots[k]];
+      if (sketch.hll) {
+        sketch.hll->Add(hashes[k]);
+        continue;
+      }
+      const size_t capacity_before = sketch.exact.capacity();
+      sketch.Add(hashes[k]);
+      if (sketch.hll || sketch.exact.capacity() != capacity_before) {
+        heap_bytes_ += sketch.HeapBytes();
+        heap_bytes_ -= capacity_before * (sizeof(uint64_t) + 1);
+      }
+    }
+  }
+
+  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
+    DistinctSketch& sketch = sketches_[slot];
+    const size_t bytes_before = sketch.HeapBytes();
+    sketch.Merge(SameKind<CountDistinctAggregator>(*this, other).sketches_[other_slot]);
+    heap_bytes_ += sketch.HeapBytes();
+    heap_bytes_ -= bytes_before;
+  }
+
+  // Per bucket: the slot's count. Summary: the count of the union of the group's slots,
+  // merged into a temporary sketch (which may itself switch to HyperLogLog).
+  void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                     CalcValue* per_bucket) const override {
+    const DistinctSketch* only = nullptr;
+    size_t buckets_with_values = 0;
+    for (size_t b = 0; b < layout.count; ++b) {
+      const DistinctSketch* sketch = SketchOf(bucket_slots[b]);
+      if (per_bucket) per_bucket[b] = sketch ? NumberValue(sketch->Count()) : CalcValue{};
+      if (sketch) {
+        only = sketch;
+        ++buckets_with_values;
+      }
+    }
+    if (buckets_with_values <= 1) {
+      *summary = only ? NumberValue(only->Count()) : CalcValue{};
+      return;
+    }
+    DistinctSketch group;
+    for (size_t b = 0; b < layout.count; ++b) {
+      if (const DistinctSketch* sketch = SketchOf(bucket_slots[b])) group.Merge(*sketch);
+    }
+    if (group.approximate()) summary_approximate_ = true;
+    *summary = NumberValue(group.Count());
+  }
+
+  size_t MemoryBytes() const override {
+    return sketches_.capacity() * sizeof(DistinctSketch) + heap_bytes_;
+  }
+
+  // A slot, or a group summary finalized so far, went past the exact limit.
+  bool approximate() const override {
+    if (summary_approximate_) return true;
+    return std::any_of(sketches_.begin(), sketches_.end(),
+                       [](const DistinctSketch& s) { return s.approximate(); });
+  }
+
+ private:
+  // Null for kNoSlot and for slots without values.
+  const DistinctSketch* SketchOf(uint32_t slot) const {
+    if (slot == kNoSlot || sketches_[slot].empty()) return nullptr;
+    return &sketches_[slot];
+  }
+
+  std::vector<DistinctSketch> sketches_;
+  size_t heap_bytes_ = 0;  // sum of sketches_[i].HeapBytes()
+  mutable bool summary_approximate_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// CONCURRENCY
+
+// A span as the closed set of nanoseconds it is open at: [start, end) becomes
+// [start, end - 1], and a zero-length (or inverted) span is open at its start instant only.
+struct ClosedInterval {
+  int64_t first_ns;
+  int64_t last_ns;
+};
+
+class ConcurrencyAggregator final : public Aggregator {
+ public:
+  CalcOp op() const override { return CalcOp::kConcurrency; }
+  AggInput input() const override { return AggInput::kInterval; }
+  void Resize(size_t slots) override { intervals_.Resize(slots); }
+
+  void AddIntervals(const uint32_t* slots, const int64_t* start_ns, const int64_t* end_ns,
+                    size_t n) override {
+    for (size_t k = 0; k < n; ++k) {
+      const int64_t last = end_ns[k] > start_ns[k] ? end_ns[k] - 1 : start_ns[k];
+      intervals_.Append(slots[k], ClosedInterval{start_ns[k], last});
+    }
+  }
+
+  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
+    SameKind<ConcurrencyAggregator>(*this, other)
+        .intervals_.ForEachRun(other_slot, [&](const ClosedInterval* data, size_t n) {
+          intervals_.AppendAll(slot, data, n);
+        });
+  }
+
+  // Bucket i: the most of the group's spans (from any bucket) open at one instant of the
+  // bucket; 0 when none is. Summary: the most over all buckets.
+  void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
+                     CalcValue* per_bucket) const override {
+    std::vector<uint64_t> peaks = BucketPeaks(bucket_slots, layout);
+    uint64_t overall = 0;
+    for (size_t b = 0; b < layout.count; ++b) {
+      overall = std::max(overall, peaks[b]);
+      if (per_bucket) per_bucket[b] = NumberValue(static_cast<double>(peaks[b]));
+    }
+    *summary = NumberValue(static_cast<double>(overall));
+  }
+
+  size_t MemoryBytes() const override { return intervals_.MemoryBytes(); }
+
+ private:
+  // Sweep over sorted first/last instants. The open count at t is
+  // #{first <= t} - #{last < t}; it only rises at a first instant, so a bucket's maximum is
+  // reached at the bucket's start or at a first instant inside it.
+  std::vector<uint64_t> BucketPeaks(const uint32_t* bucket_slots,
+                                    const BucketLayout& layout) const {
+    std::vector<int64_t> firsts, lasts;
+    size_t total = 0;
+    for (size_t b = 0; b < layout.count; ++b) {
+      if (bucket_slots[b] != kNoSlot) total += intervals_.Count(bucket_slots[b]);
+    }
+    firsts.reserve(total);
+    lasts.reserve(total);
+    for (size_t b = 0; b < layout.count; ++b) {
+      if (bucket_slots[b] == kNoSlot) continue;
+      intervals_.ForEachRun(bucket_slots[b], [&](const ClosedInterval* data, size_t n) {
+        for (size_t i = 0; i < n; ++i) {
+          firsts.push_back(data[i].first_ns);
+          lasts.push_back(data[i].last_ns);
+        }
+      });
+    }
+    std::sort(firsts.begin(), firsts.end());
+    std::sort(lasts.begin(), lasts.end());
+
+    size_t opened = 0;  // firsts <= the sweep instant
+    size_t closed = 0;  // lasts < the sweep instant
+    auto open_at = [&](int64_t t) -> uint64_t {
+      while (opened < total && firsts[opened] <= t) ++opened;
+      while (closed < total && lasts[closed] < t) ++closed;
+      return opened - closed;
+    };
+    std::vector<uint64_t> peaks(layout.count, 0);
+    for (size_t b = 0; b < layout.count; ++b) {
+      const int64_t bucket_start = layout.start_ns + static_cast<int64_t>(b) * layout.width_ns;
+      const int64_t bucket_end = bucket_start + layout.width_ns;
+      uint64_t peak = open_at(bucket_start);
+      while (opened < total && firsts[opened] < bucket_end) {
+        peak = std::max(peak, open_at(firsts[opened]));
+      }
+      peaks[b] = peak;
+    }
+    return peaks;
+  }
+
+  SlotLists<ClosedInterval> intervals_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+// Thousandths of the percentile ops; 0 for other ops.
+uint32_t PercentilePerMille(CalcOp op) {
+  switch (op) {
+    case CalcOp::kP001: return 1;
+    case CalcOp::kP01: return 10;
+    case CalcOp::kP05: return 50;
+    case CalcOp::kP10: return 100;
+    case CalcOp::kP20: return 200;
+    case CalcOp::kP25: return 250;
+    case CalcOp::kP50: return 500;
+    case CalcOp::kP75: return 750;
+    case CalcOp::kP80: return 800;
+    case CalcOp::kP90: return 900;
+    case CalcOp::kP95: return 950;
+    case CalcOp::kP99: return 990;
+    case CalcOp::kP999: return 999;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Aggregator> MakeAggregator(CalcOp op) {
+  switch (op) {
+    case CalcOp::kCount: return std::make_unique<CountAggregator>();
+    case CalcOp::kConcurrency: return std::make_unique<ConcurrencyAggregator>();
+    case CalcOp::kSum: return std::make_unique<NumberStatsAggregator>(op, Statistic::kSum, false);
+    case CalcOp::kAvg: return std::make_unique<NumberStatsAggregator>(op, Statistic::kAvg, false);
+    case CalcOp::kMin: return std::make_unique<NumberStatsAggregator>(op, Statistic::kMin, false);
+    case CalcOp::kMax: return std::make_unique<NumberStatsAggregator>(op, Statistic::kMax, false);
+    case CalcOp::kRateAvg:
+      return std::make_unique<NumberStatsAggregator>(op, Statistic::kAvg, true);
+    case CalcOp::kRateSum:
+      return std::make_unique<NumberStatsAggregator>(op, Statistic::kSum, true);
+    case CalcOp::kRateMax:
+      return std::make_unique<NumberStatsAggregator>(op, Statistic::kMax, true);
+    case CalcOp::kCountDistinct: return std::make_unique<CountDistinctAggregator>();
+    case CalcOp::kHeatmap: return std::make_unique<HeatmapAggregator>();
+    case CalcOp::kP001: case CalcOp::kP01: case CalcOp::kP05: case CalcOp::kP10:
+    case CalcOp::kP20: case CalcOp::kP25: case CalcOp::kP50: case CalcOp::kP75:
+    case CalcOp::kP80: case CalcOp::kP90: case CalcOp::kP95: case CalcOp::kP99:
+    case CalcOp::kP999:
+      return std::make_unique<PercentileAggregator>(op, PercentilePerMille(op));
+  }
+  assert(false && "unknown CalcOp");
+  return std::make_unique<CountAggregator>();
+}
+
+}  // namespace waggle::query

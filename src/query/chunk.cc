@@ -1,0 +1,68 @@
+#include "query/chunk.h"
+
+namespace waggle::query {
+
+void ColumnBuffer::Mark(size_t r, ValueType t) {
+  if (types_.size() != rows_) types_.resize(rows_, 0);
+  types_[r] = TypeCode(t);
+  any_set_ = true;
+}
+
+int64_t* ColumnBuffer::Ints() {
+  if (ints_.size() != rows_) ints_.resize(rows_);
+  return ints_.data();
+}
+double* ColumnBuffer::Doubles() {
+  if (doubles_.size() != rows_) doubles_.resize(rows_);
+  return doubles_.data();
+}
+std::string_view* ColumnBuffer::Strs() {
+  if (strs_.size() != rows_) strs_.resize(rows_);
+  return strs_.data();
+}
+
+void ColumnBuffer::AdoptInts(std::vector<int64_t> v, ValueType type) {
+  ints_ = std::move(v);
+  ints_.resize(rows_);
+  any_set_ = true;
+  uniform_ = TypeCode(type);
+  types_.clear();
+  all_set_ = true;
+}
+void ColumnBuffer::AdoptDoubles(std::vector<double> v) {
+  doubles_ = std::move(v);
+  doubles_.resize(rows_);
+  any_set_ = true;
+  uniform_ = TypeCode(ValueType::kDouble);
+  types_.clear();
+  all_set_ = true;
+}
+void ColumnBuffer::AdoptStrings(std::vector<std::string_view> v) {
+  strs_ = std::move(v);
+  strs_.resize(rows_);
+  any_set_ = true;
+  uniform_ = TypeCode(ValueType::kString);
+  types_.clear();
+  all_set_ = true;
+}
+
+std::string_view ColumnBuffer::Keep(std::string s) {
+  kept_.push_back(std::make_unique<std::string>(std::move(s)));
+  return *kept_.back();
+}
+
+ColumnView ColumnBuffer::View() const {
+  ColumnView v;
+  v.rows = rows_;
+  v.ints = ints_.empty() ? nullptr : ints_.data();
+  v.doubles = doubles_.empty() ? nullptr : doubles_.data();
+  v.strs = strs_.empty() ? nullptr : strs_.data();
+  if (all_set_) {
+    v.uniform = uniform_;
+  } else if (any_set_) {
+    v.types = types_.data();
+  }
+  return v;
+}
+
+}  // namespace waggle::query

@@ -1,0 +1,263 @@
+#include "query/executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "query/internal/group_key.h"
+#include "query/internal/parallel.h"
+#include "query/internal/worker.h"
+
+namespace waggle::query {
+namespace {
+
+using internal::PreparedQuery;
+using internal::QueryWorker;
+
+int64_t WallNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+StatusOr<std::unique_ptr<PreparedQuery>> Prepare(const QueryRequest& request, int64_t now_ns) {
+  RETURN_IF_ERROR(ValidateSpec(request.spec));
+  auto q = std::make_unique<PreparedQuery>();
+  q->request = request;
+  q->calcs = request.spec.calculations;
+  if (q->calcs.empty()) q->calcs.push_back(Calculation{CalcOp::kCount, ""});
+  RETURN_IF_ERROR(ResolveWindow(request.spec, now_ns, &q->window));
+  q->selector = std::make_unique<internal::RowSelector>(
+      q->window.start_ns, q->window.end_ns, request.dataset, request.spec.filters,
+      request.spec.filter_combination);
+  q->layout = BucketLayout{q->window.start_ns, q->window.granularity_ns, q->window.buckets()};
+  return q;
+}
+
+ScanPlan MakeScanPlan(const PreparedQuery& q) {
+  ScanPlan plan;
+  plan.start_ns = q.window.start_ns;
+  plan.end_ns = q.window.end_ns;
+  if (q.selector->has_dataset()) plan.service = q.request.dataset;
+  plan.columns = q.selector->Columns();
+  auto add = [&](const std::string& c) {
+    if (!c.empty() && std::find(plan.columns.begin(), plan.columns.end(), c) == plan.columns.end()) {
+      plan.columns.push_back(c);
+    }
+  };
+  for (const std::string& b : q.request.spec.breakdowns) add(b);
+  for (const Calculation& c : q.calcs) add(c.column);
+  return plan;
+}
+
+// Runs every task on `threads` workers, each with its own QueryWorker; a worker past the
+// shared memory budget fails the query.
+Status RunWorkers(const PreparedQuery& q, const std::vector<ChunkTask>& tasks, int threads,
+                  size_t budget, std::vector<std::unique_ptr<QueryWorker>>* workers) {
+  for (int t = 0; t < threads; ++t) workers->push_back(std::make_unique<QueryWorker>(q));
+  std::atomic<size_t> memory{0};
+  std::vector<size_t> accounted(threads, 0);
+  return internal::RunChunkTasks(tasks, threads, [&](int t, Chunk& chunk) -> Status {
+    QueryWorker& worker = *(*workers)[t];
+    RETURN_IF_ERROR(worker.Consume(chunk));
+    size_t now = worker.MemoryBytes();
+    size_t delta = now - accounted[t];
+    accounted[t] = now;
+    if (memory.fetch_add(delta) + delta > budget) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "query needs more than its memory budget of ", budget >> 20,
+          " MiB (too many groups or values); narrow the time range, add filters or use "
+          "fewer breakdowns"));
+    }
+    return OkStatus();
+  });
+}
+
+// Folds every other worker's slots into worker 0's.
+void MergeWorkers(std::vector<std::unique_ptr<QueryWorker>>& workers, size_t calcs) {
+  QueryWorker& base = *workers[0];
+  for (size_t w = 1; w < workers.size(); ++w) {
+    QueryWorker& other = *workers[w];
+    for (uint32_t s = 0; s < other.slots(); ++s) {
+      uint32_t dst = base.SlotFor(other.slot_key(s));
+      for (size_t c = 0; c < calcs; ++c) base.aggregator(c).MergeSlot(dst, other.aggregator(c), s);
+    }
+    workers[w].reset();
+  }
+}
+
+struct Group {
+  std::string_view key;
+  std::vector<std::pair<uint32_t, uint32_t>> bucket_slots;  // (bucket, slot)
+  std::vector<Value> values;
+  std::vector<CalcValue> summary;
+};
+
+std::vector<Group> CollectGroups(const QueryWorker& worker) {
+  std::vector<Group> groups;
+  absl::flat_hash_map<std::string_view, size_t> index;
+  for (uint32_t s = 0; s < worker.slots(); ++s) {
+    std::string_view key = worker.slot_key(s);
+    auto [it, inserted] = index.try_emplace(internal::GroupPart(key), groups.size());
+    if (inserted) groups.push_back(Group{internal::GroupPart(key), {}, {}, {}});
+    groups[it->second].bucket_slots.emplace_back(internal::BucketPart(key), s);
+  }
+  return groups;
+}
+
+void Finalize(const PreparedQuery& q, QueryWorker& worker, const Group& g, bool series,
+              std::vector<CalcValue>* summary, std::vector<std::vector<CalcValue>>* per_bucket) {
+  std::vector<uint32_t> slots(q.layout.count, kNoSlot);
+  for (auto [bucket, slot] : g.bucket_slots) slots[bucket] = slot;
+  summary->resize(q.calcs.size());
+  if (series) per_bucket->assign(q.calcs.size(), std::vector<CalcValue>(q.layout.count));
+  for (size_t c = 0; c < q.calcs.size(); ++c) {
+    worker.aggregator(c).FinalizeGroup(slots.data(), q.layout, &(*summary)[c],
+                                       series ? (*per_bucket)[c].data() : nullptr);
+  }
+}
+
+size_t CalcIndex(const PreparedQuery& q, CalcOp op, const std::string& column) {
+  for (size_t c = 0; c < q.calcs.size(); ++c) {
+    if (q.calcs[c].op == op && q.calcs[c].column == column) return c;
+  }
+  return q.calcs.size();
+}
+
+bool PassesHavings(const PreparedQuery& q, const Group& g) {
+  for (const Having& h : q.request.spec.havings) {
+    size_t c = CalcIndex(q, h.op, h.column);
+    if (c == q.calcs.size() || g.summary[c].kind != CalcValue::Kind::kNumber) return false;
+    double v = g.summary[c].number;
+    bool ok = false;
+    switch (h.cmp) {
+      case FilterOp::kEq: ok = v == h.value; break;
+      case FilterOp::kNe: ok = v != h.value; break;
+      case FilterOp::kGt: ok = v > h.value; break;
+      case FilterOp::kGe: ok = v >= h.value; break;
+      case FilterOp::kLt: ok = v < h.value; break;
+      case FilterOp::kLe: ok = v <= h.value; break;
+      default: break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Nulls sort last whatever the direction.
+int CompareCalc(const CalcValue& a, const CalcValue& b, bool descending) {
+  bool an = a.kind != CalcValue::Kind::kNumber, bn = b.kind != CalcValue::Kind::kNumber;
+  if (an || bn) return an == bn ? 0 : (an ? 1 : -1);
+  int c = a.number < b.number ? -1 : a.number > b.number ? 1 : 0;
+  return descending ? -c : c;
+}
+
+void SortGroups(const PreparedQuery& q, std::vector<Group*>* groups) {
+  struct Key { bool by_calc; size_t index; bool descending; };
+  std::vector<Key> keys;
+  const auto& spec = q.request.spec;
+  for (const Order& o : spec.orders) {
+    if (o.op) {
+      keys.push_back({true, CalcIndex(q, *o.op, o.column), o.descending});
+    } else {
+      size_t b = std::find(spec.breakdowns.begin(), spec.breakdowns.end(), o.column) -
+                 spec.breakdowns.begin();
+      keys.push_back({false, b, o.descending});
+    }
+  }
+  if (spec.orders.empty() && q.calcs[0].op != CalcOp::kHeatmap) keys.push_back({true, 0, true});
+  std::stable_sort(groups->begin(), groups->end(), [&](const Group* a, const Group* b) {
+    for (const Key& k : keys) {
+      int c;
+      if (k.by_calc) {
+        if (k.index >= q.calcs.size()) continue;
+        c = CompareCalc(a->summary[k.index], b->summary[k.index], k.descending);
+      } else {
+        if (k.index >= a->values.size()) continue;
+        c = internal::CompareValues(a->values[k.index], b->values[k.index]);
+        if (k.descending) c = -c;
+      }
+      if (c != 0) return c < 0;
+    }
+    for (size_t i = 0; i < a->values.size(); ++i) {
+      int c = internal::CompareValues(a->values[i], b->values[i]);
+      if (c != 0) return c < 0;
+    }
+    return false;
+  });
+}
+
+void SetHeatmapRanges(const PreparedQuery& q, QueryWorker& worker) {
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  for (size_t c = 0; c < q.calcs.size(); ++c) worker.aggregator(c).ExtendRange(&lo, &hi);
+  if (lo > hi) lo = hi = 0;
+  for (size_t c = 0; c < q.calcs.size(); ++c) worker.aggregator(c).SetHeatmapRange(lo, hi);
+}
+
+QueryResult BuildResult(const PreparedQuery& q, QueryWorker& worker) {
+  QueryResult result;
+  result.breakdowns = q.request.spec.breakdowns;
+  result.calculations = q.calcs;
+  result.window = q.window;
+  SetHeatmapRanges(q, worker);
+  std::vector<Group> groups = CollectGroups(worker);
+  std::vector<Group*> kept;
+  std::vector<std::vector<CalcValue>> unused;
+  for (Group& g : groups) {
+    Finalize(q, worker, g, false, &g.summary, &unused);
+    if (!PassesHavings(q, g)) continue;
+    g.values = internal::DecodeGroup(g.key, q.request.spec.breakdowns.size());
+    kept.push_back(&g);
+  }
+  SortGroups(q, &kept);
+  size_t limit = static_cast<size_t>(q.request.spec.limit.value_or(kDefaultLimit));
+  if (kept.size() > limit) kept.resize(limit);
+  for (const Group* g : kept) result.results.push_back(ResultRow{g->values, g->summary});
+  for (size_t c = 0; c < q.calcs.size(); ++c) {
+    result.count_distinct_approximate |= worker.aggregator(c).approximate();
+  }
+  if (q.request.disable_series) return result;
+  std::vector<std::vector<std::vector<CalcValue>>> per_group(kept.size());
+  std::vector<CalcValue> summary;
+  for (size_t i = 0; i < kept.size(); ++i) Finalize(q, worker, *kept[i], true, &summary, &per_group[i]);
+  for (size_t b = 0; b < q.layout.count; ++b) {
+    for (size_t i = 0; i < kept.size(); ++i) {
+      SeriesPoint p;
+      p.time_ns = q.layout.start_ns + static_cast<int64_t>(b) * q.layout.width_ns;
+      p.group = kept[i]->values;
+      for (size_t c = 0; c < q.calcs.size(); ++c) p.values.push_back(per_group[i][c][b]);
+      result.series.push_back(std::move(p));
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+StatusOr<QueryResult> Execute(const QueryRequest& request, ChunkSource& source,
+                              const ExecOptions& options) {
+  const auto began = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::unique_ptr<PreparedQuery> q,
+                   Prepare(request, options.now_ns ? options.now_ns : WallNowNs()));
+  std::vector<ChunkTask> tasks = source.PlanScan(MakeScanPlan(*q));
+  const int threads = internal::WorkerThreads(options.threads, tasks.size());
+  std::vector<std::unique_ptr<QueryWorker>> workers;
+  RETURN_IF_ERROR(RunWorkers(*q, tasks, threads, options.memory_budget_bytes, &workers));
+  QueryStats stats;
+  for (const auto& w : workers) {
+    stats.rows_examined += w->stats().rows_examined;
+    stats.rows_matched += w->stats().rows_matched;
+    stats.chunks_scanned += w->stats().chunks_scanned;
+  }
+  MergeWorkers(workers, q->calcs.size());
+  QueryResult result = BuildResult(*q, *workers[0]);
+  stats.chunks_pruned = source.chunks_pruned();
+  stats.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - began)
+                         .count();
+  result.stats = stats;
+  return result;
+}
+
+}  // namespace waggle::query

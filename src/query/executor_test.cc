@@ -1,0 +1,225 @@
+#include "query/executor.h"
+
+#include <gtest/gtest.h>
+
+#include "query/testing/table_source.h"
+
+namespace waggle::query {
+namespace {
+
+using testing::TableRow;
+using testing::TableSource;
+
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kT0 = 1'699'999'980;  // epoch seconds, a multiple of 60
+
+TableRow Row(int64_t offset_s, const std::string& service, double duration_ms,
+             std::map<std::string, Value> extra = {}) {
+  TableRow r;
+  r.start_ns = (kT0 + offset_s) * kSec;
+  r.end_ns = r.start_ns + static_cast<int64_t>(duration_ms * 1e6);
+  r.columns = std::move(extra);
+  r.columns["service.name"] = Value::String(service);
+  r.columns["duration_ms"] = Value::Double(duration_ms);
+  return r;
+}
+
+QuerySpec Window(QuerySpec spec, int64_t seconds = 600, int64_t granularity = 60) {
+  spec.start_time = kT0;
+  spec.end_time = kT0 + seconds;
+  spec.granularity = granularity;
+  return spec;
+}
+
+StatusOr<QueryResult> RunQuery(std::vector<TableRow> rows, QuerySpec spec, int threads = 2,
+                          std::string dataset = "__all__", size_t budget = size_t{1} << 30) {
+  TableSource source(std::move(rows), 3);
+  QueryRequest req{std::move(dataset), std::move(spec), false};
+  ExecOptions opts;
+  opts.threads = threads;
+  opts.memory_budget_bytes = budget;
+  opts.now_ns = (kT0 + 3600) * kSec;
+  return Execute(req, source, opts);
+}
+
+std::vector<TableRow> Sample() {
+  return {
+      Row(0, "frontend", 10, {{"http.route", Value::String("/home")}, {"user.id", Value::Int(1)}}),
+      Row(5, "backend", 20, {{"http.route", Value::String("/home")}, {"user.id", Value::Int(2)}}),
+      Row(61, "backend", 30, {{"http.route", Value::String("/api")}, {"user.id", Value::Int(1)}}),
+      Row(62, "backend", 40, {{"http.route", Value::String("/api")}}),
+      Row(130, "db", 5, {{"user.id", Value::String("1")}}),
+      Row(700, "backend", 99),  // outside the 600 s window
+  };
+}
+
+TEST(Executor, CountByServiceOrderedByCountDescending) {
+  QuerySpec spec = Window({});
+  spec.breakdowns = {"service.name"};
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results.size(), 3u);
+  EXPECT_EQ(r->results[0].group[0], Value::String("backend"));
+  EXPECT_EQ(r->results[0].values[0].number, 3);
+  // Ties (1 each) ordered by group value ascending.
+  EXPECT_EQ(r->results[1].group[0], Value::String("db"));
+  EXPECT_EQ(r->results[2].group[0], Value::String("frontend"));
+  EXPECT_EQ(r->stats.rows_matched, 5u);
+  EXPECT_EQ(r->stats.rows_examined, 6u);
+}
+
+TEST(Executor, DatasetRestrictsToService) {
+  auto r = RunQuery(Sample(), Window({}), 1, "backend");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results.size(), 1u);
+  EXPECT_EQ(r->results[0].values[0].number, 3);
+}
+
+TEST(Executor, AndFiltersNarrowOrFiltersWiden) {
+  QuerySpec spec = Window({});
+  spec.filters = {{"service.name", FilterOp::kEq, {Value::String("backend")}},
+                  {"duration_ms", FilterOp::kGt, {Value::Int(25)}}};
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results[0].values[0].number, 2);
+  spec.filter_combination = FilterCombination::kOr;
+  spec.filters[0].values = {Value::String("db")};
+  r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results[0].values[0].number, 3);  // db, and the two backend rows over 25 ms
+}
+
+TEST(Executor, MixedTypesAndNullGroups) {
+  QuerySpec spec = Window({});
+  spec.breakdowns = {"user.id"};
+  spec.orders = {{std::nullopt, "user.id", false}};
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // null < numbers < strings; the int 1 and the string "1" are different groups.
+  ASSERT_EQ(r->results.size(), 4u);
+  EXPECT_TRUE(r->results[0].group[0].is_null());
+  EXPECT_EQ(r->results[0].values[0].number, 1);
+  EXPECT_EQ(r->results[1].group[0], Value::Int(1));
+  EXPECT_EQ(r->results[1].values[0].number, 2);
+  EXPECT_EQ(r->results[2].group[0], Value::Int(2));
+  EXPECT_EQ(r->results[3].group[0], Value::String("1"));
+  // `=` with the operand 1 matches both the int and the string row.
+  spec.breakdowns.clear();
+  spec.orders.clear();
+  spec.filters = {{"user.id", FilterOp::kEq, {Value::Int(1)}}};
+  r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results[0].values[0].number, 3);
+}
+
+TEST(Executor, NegativeOpsMatchMissingColumns) {
+  QuerySpec spec = Window({});
+  spec.filters = {{"no.such.column", FilterOp::kNe, {Value::String("x")}}};
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results[0].values[0].number, 5);
+  spec.filters = {{"no.such.column", FilterOp::kExists, {}}};
+  r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->results.empty());
+  spec.filters = {{"http.route", FilterOp::kDoesNotExist, {}}};
+  r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results[0].values[0].number, 1);
+}
+
+TEST(Executor, HavingsOrdersAndLimit) {
+  QuerySpec spec = Window({});
+  spec.calculations = {{CalcOp::kCount, ""}, {CalcOp::kAvg, "duration_ms"}};
+  spec.breakdowns = {"service.name"};
+  spec.havings = {{CalcOp::kAvg, "duration_ms", FilterOp::kGe, 10}};
+  spec.orders = {{CalcOp::kAvg, "duration_ms", true}};
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results.size(), 2u);  // db (avg 5) dropped
+  EXPECT_EQ(r->results[0].group[0], Value::String("backend"));
+  EXPECT_DOUBLE_EQ(r->results[0].values[1].number, 30);
+  EXPECT_EQ(r->results[1].group[0], Value::String("frontend"));
+  spec.limit = 1;
+  r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results.size(), 1u);
+  // The series covers only kept groups: 10 buckets of 60 s for one group.
+  EXPECT_EQ(r->series.size(), 10u);
+}
+
+TEST(Executor, SeriesBucketsAlignToGranularity) {
+  QuerySpec spec = Window({});
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series.size(), 10u);
+  EXPECT_EQ(r->series[0].time_ns, kT0 * kSec);
+  EXPECT_EQ(r->series[0].values[0].number, 2);
+  EXPECT_EQ(r->series[1].values[0].number, 2);
+  EXPECT_EQ(r->series[2].values[0].number, 1);
+  EXPECT_EQ(r->series[3].values[0].number, 0);
+}
+
+TEST(Executor, ThreadCountDoesNotChangeAnswers) {
+  std::vector<TableRow> rows;
+  for (int i = 0; i < 500; ++i) {
+    rows.push_back(Row(i % 600, i % 3 ? "a" : "b", i % 97,
+                       {{"user.id", Value::Int(i % 41)}}));
+  }
+  QuerySpec spec = Window({});
+  spec.calculations = {{CalcOp::kCount, ""}, {CalcOp::kP95, "duration_ms"},
+                       {CalcOp::kCountDistinct, "user.id"}, {CalcOp::kMax, "duration_ms"}};
+  spec.breakdowns = {"service.name"};
+  auto one = RunQuery(rows, spec, 1);
+  auto four = RunQuery(rows, spec, 4);
+  ASSERT_TRUE(one.ok() && four.ok());
+  ASSERT_EQ(one->results.size(), four->results.size());
+  for (size_t i = 0; i < one->results.size(); ++i) {
+    EXPECT_EQ(one->results[i].group, four->results[i].group);
+    EXPECT_EQ(one->results[i].values, four->results[i].values);
+  }
+  ASSERT_EQ(one->series.size(), four->series.size());
+  for (size_t i = 0; i < one->series.size(); ++i) {
+    EXPECT_EQ(one->series[i].values, four->series[i].values);
+  }
+}
+
+TEST(Executor, MemoryBudgetFailsTheQueryCleanly) {
+  std::vector<TableRow> rows;
+  for (int i = 0; i < 3000; ++i) rows.push_back(Row(i % 600, "a", i, {{"k", Value::Int(i)}}));
+  QuerySpec spec = Window({});
+  spec.breakdowns = {"k"};
+  auto r = RunQuery(rows, spec, 2, "__all__", 64 * 1024);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("memory budget"), std::string_view::npos);
+}
+
+TEST(Executor, InvalidSpecIsInvalidArgument) {
+  QuerySpec spec = Window({});
+  spec.calculations = {{CalcOp::kAvg, ""}};
+  auto r = RunQuery(Sample(), spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Executor, ScanPlanNamesEveryColumnRead) {
+  TableSource source(Sample());
+  QuerySpec spec = Window({});
+  spec.filters = {{"http.route", FilterOp::kExists, {}}};
+  spec.breakdowns = {"user.id"};
+  spec.calculations = {{CalcOp::kSum, "duration_ms"}};
+  QueryRequest req{"backend", spec, false};
+  ExecOptions opts;
+  opts.now_ns = (kT0 + 3600) * kSec;
+  ASSERT_TRUE(Execute(req, source, opts).ok());
+  const ScanPlan& plan = source.last_plan();
+  EXPECT_EQ(plan.service, "backend");
+  EXPECT_EQ(plan.start_ns, kT0 * kSec);
+  EXPECT_EQ(plan.end_ns, (kT0 + 600) * kSec);
+  std::vector<std::string> want = {"service.name", "http.route", "user.id", "duration_ms"};
+  EXPECT_EQ(plan.columns, want);
+}
+
+}  // namespace
+}  // namespace waggle::query

@@ -1,0 +1,141 @@
+#include "query/internal/worker.h"
+
+#include <cmath>
+
+#include "query/hash.h"
+#include "query/internal/group_key.h"
+
+namespace waggle::query::internal {
+namespace {
+
+uint32_t BucketOf(const PreparedQuery& q, int64_t start_ns) {
+  return static_cast<uint32_t>((start_ns - q.layout.start_ns) / q.layout.width_ns);
+}
+
+}  // namespace
+
+QueryWorker::QueryWorker(const PreparedQuery& query)
+    : query_(query), bucket_slot_(query.layout.count, kNoSlot) {
+  for (const Calculation& c : query.calcs) aggregators_.push_back(MakeAggregator(c.op));
+}
+
+uint32_t QueryWorker::SlotFor(std::string_view key) {
+  auto it = slot_of_key_.find(key);
+  if (it != slot_of_key_.end()) return it->second;
+  uint32_t slot = static_cast<uint32_t>(slot_keys_.size());
+  const std::string& stored = slot_keys_.emplace_back(key);
+  slot_of_key_.emplace(stored, slot);
+  key_bytes_ += stored.capacity() + 48;
+  for (auto& a : aggregators_) a->Resize(slot + 1);
+  return slot;
+}
+
+size_t QueryWorker::MemoryBytes() const {
+  size_t bytes = key_bytes_ + slot_of_key_.capacity() * (sizeof(std::string_view) + 8);
+  for (const auto& a : aggregators_) bytes += a->MemoryBytes();
+  return bytes;
+}
+
+Status QueryWorker::AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows) {
+  const int64_t* start = chunk.start_ns();
+  const auto& breakdowns = query_.request.spec.breakdowns;
+  slots_.resize(rows.size());
+  if (breakdowns.empty()) {
+    for (size_t k = 0; k < rows.size(); ++k) {
+      uint32_t bucket = BucketOf(query_, start[rows[k]]);
+      uint32_t& slot = bucket_slot_[bucket];
+      if (slot == kNoSlot) {
+        key_.clear();
+        AppendBucket(bucket, &key_);
+        slot = SlotFor(key_);
+      }
+      slots_[k] = slot;
+    }
+    return OkStatus();
+  }
+  std::vector<ColumnView> cols;
+  cols.reserve(breakdowns.size());
+  for (const std::string& b : breakdowns) {
+    ASSIGN_OR_RETURN(ColumnView col, columns_.Get(b));
+    cols.push_back(col);
+  }
+  for (size_t k = 0; k < rows.size(); ++k) {
+    key_.clear();
+    for (const ColumnView& col : cols) AppendGroupValue(col, rows[k], &key_);
+    AppendBucket(BucketOf(query_, start[rows[k]]), &key_);
+    slots_[k] = SlotFor(key_);
+  }
+  return OkStatus();
+}
+
+Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows) {
+  Aggregator& agg = *aggregators_[calc];
+  const size_t n = rows.size();
+  switch (agg.input()) {
+    case AggInput::kNone:
+      agg.AddCount(slots_.data(), n);
+      return OkStatus();
+    case AggInput::kInterval: {
+      ASSIGN_OR_RETURN(const int64_t* end, chunk.end_ns());
+      const int64_t* start = chunk.start_ns();
+      starts_.resize(n);
+      ends_.resize(n);
+      for (size_t k = 0; k < n; ++k) {
+        starts_[k] = start[rows[k]];
+        ends_[k] = end[rows[k]];
+      }
+      agg.AddIntervals(slots_.data(), starts_.data(), ends_.data(), n);
+      return OkStatus();
+    }
+    case AggInput::kNumber:
+    case AggInput::kHash: break;
+  }
+  ASSIGN_OR_RETURN(ColumnView col, columns_.Get(query_.calcs[calc].column));
+  if (col.all_null()) return OkStatus();
+  fed_slots_.clear();
+  if (agg.input() == AggInput::kNumber) {
+    numbers_.clear();
+    for (size_t k = 0; k < n; ++k) {
+      uint32_t r = rows[k];
+      uint8_t t = col.TypeAt(r);
+      if (t == TypeCode(ValueType::kInt)) {
+        numbers_.push_back(static_cast<double>(col.ints[r]));
+      } else if (t == TypeCode(ValueType::kDouble)) {
+        numbers_.push_back(col.doubles[r]);
+      } else {
+        continue;
+      }
+      fed_slots_.push_back(slots_[k]);
+    }
+    agg.AddNumbers(fed_slots_.data(), numbers_.data(), numbers_.size());
+    return OkStatus();
+  }
+  hashes_.clear();
+  for (size_t k = 0; k < n; ++k) {
+    uint32_t r = rows[k];
+    switch (static_cast<ValueType>(col.TypeAt(r))) {
+      case ValueType::kString: hashes_.push_back(HashString(col.strs[r])); break;
+      case ValueType::kInt: hashes_.push_back(HashInt(col.ints[r])); break;
+      case ValueType::kDouble: hashes_.push_back(HashDouble(col.doubles[r])); break;
+      case ValueType::kBool: hashes_.push_back(HashBool(col.ints[r] != 0)); break;
+      default: continue;
+    }
+    fed_slots_.push_back(slots_[k]);
+  }
+  agg.AddHashes(fed_slots_.data(), hashes_.data(), hashes_.size());
+  return OkStatus();
+}
+
+Status QueryWorker::Consume(Chunk& chunk) {
+  columns_.Reset(&chunk);
+  ++stats_.chunks_scanned;
+  stats_.rows_examined += chunk.rows();
+  RETURN_IF_ERROR(query_.selector->Select(chunk, columns_, &rows_));
+  if (rows_.empty()) return OkStatus();
+  stats_.rows_matched += rows_.size();
+  RETURN_IF_ERROR(AssignSlots(chunk, rows_));
+  for (size_t c = 0; c < aggregators_.size(); ++c) RETURN_IF_ERROR(Feed(chunk, c, rows_));
+  return OkStatus();
+}
+
+}  // namespace waggle::query::internal

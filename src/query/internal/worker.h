@@ -1,0 +1,69 @@
+// QueryWorker: one executor thread's share of a query — consumes chunks into slots and
+// aggregators. See executor.h for the whole plan.
+//
+// Thread-safety: a worker is used by one thread; after its thread joins, the executor reads it.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/status.h"
+#include "query/aggregate.h"
+#include "query/chunk.h"
+#include "query/internal/row_selector.h"
+#include "query/query_spec.h"
+
+namespace waggle::query::internal {
+
+// Everything about a query that workers share, read-only.
+struct PreparedQuery {
+  QueryRequest request;
+  std::vector<Calculation> calcs;
+  std::unique_ptr<RowSelector> selector;
+  TimeWindow window;
+  BucketLayout layout;
+};
+
+class QueryWorker {
+ public:
+  explicit QueryWorker(const PreparedQuery& query);
+
+  Status Consume(Chunk& chunk);
+
+  size_t slots() const { return slot_keys_.size(); }
+  std::string_view slot_key(uint32_t slot) const { return slot_keys_[slot]; }
+  const Aggregator& aggregator(size_t calc) const { return *aggregators_[calc]; }
+  Aggregator& aggregator(size_t calc) { return *aggregators_[calc]; }
+  // Slot for `key`, created (and aggregators resized) on first sight.
+  uint32_t SlotFor(std::string_view key);
+  size_t MemoryBytes() const;
+  const QueryStats& stats() const { return stats_; }
+
+ private:
+  Status AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows);
+  Status Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows);
+
+  const PreparedQuery& query_;
+  std::vector<std::unique_ptr<Aggregator>> aggregators_;
+  std::deque<std::string> slot_keys_;
+  absl::flat_hash_map<std::string_view, uint32_t> slot_of_key_;
+  size_t key_bytes_ = 0;
+  std::vector<uint32_t> bucket_slot_;  // no breakdowns: slot per bucket (kNoSlot = none yet)
+  QueryStats stats_;
+
+  // Per-chunk scratch, reused.
+  ColumnCache columns_;
+  std::vector<uint32_t> rows_;
+  std::vector<uint32_t> slots_;
+  std::vector<uint32_t> fed_slots_;
+  std::vector<double> numbers_;
+  std::vector<uint64_t> hashes_;
+  std::vector<int64_t> starts_, ends_;
+  std::string key_;
+};
+
+}  // namespace waggle::query::internal
