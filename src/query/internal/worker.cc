@@ -1,6 +1,7 @@
 #include "query/internal/worker.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "query/hash.h"
 #include "query/internal/group_key.h"
@@ -20,11 +21,12 @@ QueryWorker::QueryWorker(const PreparedQuery& query)
 }
 
 uint32_t QueryWorker::SlotFor(std::string_view key) {
-  auto it = slot_of_key_.find(key);
+  const absl::string_view k(key.data(), key.size());
+  auto it = slot_of_key_.find(k);
   if (it != slot_of_key_.end()) return it->second;
   uint32_t slot = static_cast<uint32_t>(slot_keys_.size());
   const std::string& stored = slot_keys_.emplace_back(key);
-  slot_of_key_.emplace(stored, slot);
+  slot_of_key_.emplace(absl::string_view(stored.data(), stored.size()), slot);
   key_bytes_ += stored.capacity() + 48;
   for (auto& a : aggregators_) a->Resize(slot + 1);
   return slot;
@@ -59,13 +61,69 @@ Status QueryWorker::AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows)
     ASSIGN_OR_RETURN(ColumnView col, columns_.Get(b));
     cols.push_back(col);
   }
-  for (size_t k = 0; k < rows.size(); ++k) {
-    key_.clear();
-    for (const ColumnView& col : cols) AppendGroupValue(col, rows[k], &key_);
-    AppendBucket(BucketOf(query_, start[rows[k]]), &key_);
-    slots_[k] = SlotFor(key_);
-  }
+  size_t k = 0;
+  if (cols.size() <= 2 && query_.layout.count <= kMaxFastBuckets) k = AssignSlotsByIdentity(chunk, cols, rows);
+  for (; k < rows.size(); ++k) slots_[k] = SlotForRow(cols, rows[k], BucketOf(query_, start[rows[k]]));
   return OkStatus();
+}
+
+uint32_t QueryWorker::SlotForRow(const std::vector<ColumnView>& cols, uint32_t row,
+                                 uint32_t bucket) {
+  key_.clear();
+  for (const ColumnView& col : cols) AppendGroupValue(col, row, &key_);
+  AppendBucket(bucket, &key_);
+  return SlotFor(key_);
+}
+
+namespace {
+
+// The identity of a row's value within one chunk: equal identities mean equal values (a string
+// is identified by where it lives, which the chunk shares between equal values when its column
+// is dictionary-coded or pooled; equal strings elsewhere just get different identities).
+std::pair<uint64_t, uint64_t> ValueIdentity(const ColumnView& col, uint32_t row) {
+  const uint8_t type = col.TypeAt(row);
+  switch (static_cast<ValueType>(type)) {
+    case ValueType::kString:
+      return {reinterpret_cast<uintptr_t>(col.strs[row].data()),
+              col.strs[row].size() | (uint64_t{type} << 56)};
+    case ValueType::kInt:
+    case ValueType::kBool: return {static_cast<uint64_t>(col.ints[row]), uint64_t{type} << 56};
+    case ValueType::kDouble: {
+      uint64_t bits;
+      std::memcpy(&bits, &col.doubles[row], sizeof bits);
+      return {bits, uint64_t{type} << 56};
+    }
+  }
+  return {0, 0};
+}
+
+}  // namespace
+
+size_t QueryWorker::AssignSlotsByIdentity(Chunk& chunk, const std::vector<ColumnView>& cols,
+                                          const std::vector<uint32_t>& rows) {
+  // Values get chunk-local ids (24 bits each: chunks hold far fewer rows than 2^24); (id0,
+  // id1, bucket) packs into one word whose
+  // slot is looked up once per chunk. Gives up (returning how far it got) when most rows
+  // bring a new value, i.e. on high-cardinality columns, where the direct path is cheaper.
+  const int64_t* start = chunk.start_ns();
+  for (auto& ids : local_ids_) ids.clear();
+  packed_slot_.clear();
+  size_t misses = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const uint32_t row = rows[k];
+    const uint32_t bucket = BucketOf(query_, start[row]);
+    uint64_t packed = uint64_t{bucket} << 48;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      auto [it, fresh] = local_ids_[c].try_emplace(ValueIdentity(cols[c], row),
+                                                    static_cast<uint32_t>(local_ids_[c].size()));
+      packed |= uint64_t{it->second} << (24 * c);
+    }
+    auto [it, fresh] = packed_slot_.try_emplace(packed, 0);
+    if (fresh) it->second = SlotForRow(cols, row, bucket);
+    slots_[k] = it->second;
+    if (fresh && ++misses > 256 && misses * 4 > k) return k + 1;
+  }
+  return rows.size();
 }
 
 Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows) {

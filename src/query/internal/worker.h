@@ -44,13 +44,18 @@ class QueryWorker {
   const QueryStats& stats() const { return stats_; }
 
  private:
+  static constexpr size_t kMaxFastBuckets = 1 << 16;
   Status AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows);
+  // Low-cardinality fast path for one or two breakdowns; returns the rows it assigned.
+  size_t AssignSlotsByIdentity(Chunk& chunk, const std::vector<ColumnView>& cols,
+                               const std::vector<uint32_t>& rows);
+  uint32_t SlotForRow(const std::vector<ColumnView>& cols, uint32_t row, uint32_t bucket);
   Status Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows);
 
   const PreparedQuery& query_;
   std::vector<std::unique_ptr<Aggregator>> aggregators_;
   std::deque<std::string> slot_keys_;
-  absl::flat_hash_map<std::string_view, uint32_t> slot_of_key_;
+  absl::flat_hash_map<absl::string_view, uint32_t> slot_of_key_;
   size_t key_bytes_ = 0;
   std::vector<uint32_t> bucket_slot_;  // no breakdowns: slot per bucket (kNoSlot = none yet)
   QueryStats stats_;
@@ -64,6 +69,8 @@ class QueryWorker {
   std::vector<uint64_t> hashes_;
   std::vector<int64_t> starts_, ends_;
   std::string key_;
+  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> local_ids_[2];
+  absl::flat_hash_map<uint64_t, uint32_t> packed_slot_;
 };
 
 }  // namespace waggle::query::internal
