@@ -1,5 +1,7 @@
 #include "query/chunk.h"
 
+#include <algorithm>
+
 namespace waggle::query {
 
 void ColumnBuffer::Mark(size_t r, ValueType t) {
@@ -46,9 +48,18 @@ void ColumnBuffer::AdoptStrings(std::vector<std::string_view> v) {
   all_set_ = true;
 }
 
-std::string_view ColumnBuffer::Keep(std::string s) {
-  kept_.push_back(std::make_unique<std::string>(std::move(s)));
-  return *kept_.back();
+char* ColumnBuffer::AllocateText(size_t n) {
+  static constexpr size_t kBlockBytes = 64 * 1024;
+  if (n > text_left_) {
+    const size_t size = std::max(n, kBlockBytes);
+    text_blocks_.push_back(std::make_unique<char[]>(size));
+    text_next_ = text_blocks_.back().get();
+    text_left_ = size;
+  }
+  char* out = text_next_;
+  text_next_ += n;
+  text_left_ -= n;
+  return out;
 }
 
 ColumnView ColumnBuffer::View() const {

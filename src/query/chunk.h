@@ -62,8 +62,9 @@ class ColumnBuffer {
   void AdoptInts(std::vector<int64_t> v, ValueType type);
   void AdoptDoubles(std::vector<double> v);
   void AdoptStrings(std::vector<std::string_view> v);
-  // Copies for strings the chunk builds itself (hex ids); views into the buffer's storage.
-  std::string_view Keep(std::string s);
+  // Storage for `n` bytes of text the chunk builds itself (hex ids), valid as long as the
+  // buffer; the caller fills it and views it.
+  char* AllocateText(size_t n);
 
   ColumnView View() const;
 
@@ -81,7 +82,9 @@ class ColumnBuffer {
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
   std::vector<std::string_view> strs_;
-  std::vector<std::unique_ptr<std::string>> kept_;
+  std::vector<std::unique_ptr<char[]>> text_blocks_;
+  char* text_next_ = nullptr;
+  size_t text_left_ = 0;
 };
 
 class Chunk {

@@ -32,6 +32,15 @@ StatusOr<std::unique_ptr<PreparedQuery>> Prepare(const QueryRequest& request, in
       q->window.start_ns, q->window.end_ns, request.dataset, request.spec.filters,
       request.spec.filter_combination);
   q->layout = BucketLayout{q->window.start_ns, q->window.granularity_ns, q->window.buckets()};
+  // Without a series, one bucket spanning the window suffices (rates alone need real buckets):
+  // high-cardinality breakdowns then cost one slot per group instead of one per group and bucket.
+  const bool has_rate = std::any_of(q->calcs.begin(), q->calcs.end(), [](const Calculation& c) {
+    return c.op == CalcOp::kRateAvg || c.op == CalcOp::kRateSum || c.op == CalcOp::kRateMax;
+  });
+  if (request.disable_series && !has_rate) {
+    q->layout.width_ns = q->window.end_ns - q->window.start_ns;
+    q->layout.count = 1;
+  }
   return q;
 }
 

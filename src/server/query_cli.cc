@@ -192,8 +192,8 @@ std::string Sparkline(simdjson::dom::element heatmap) {
     out += kBars[max == 0 ? 0 : (n == 0 ? 0 : 1 + (n * 7) / max)];
   }
   double lo = 0, hi = 0;
-  (void)heatmap["lo"].get_double().get(lo);
-  (void)heatmap["hi"].get_double().get(hi);
+  if (heatmap["lo"].get_double().get(lo) != simdjson::SUCCESS) lo = 0;
+  if (heatmap["hi"].get_double().get(hi) != simdjson::SUCCESS) hi = 0;
   return FormatNumber(lo) + " " + out + " " + FormatNumber(hi);
 }
 

@@ -67,12 +67,13 @@ bool AllZero(const uint8_t* p, int width) {
 void SetHex(ColumnBuffer* out, size_t r, const uint8_t* p, int width, bool zero_is_null) {
   if (zero_is_null && AllZero(p, width)) return;
   static const char kDigits[] = "0123456789abcdef";
-  std::string hex(static_cast<size_t>(width) * 2, '0');
+  const size_t n = static_cast<size_t>(width) * 2;
+  char* hex = out->AllocateText(n);
   for (int i = 0; i < width; ++i) {
     hex[2 * i] = kDigits[p[i] >> 4];
     hex[2 * i + 1] = kDigits[p[i] & 15];
   }
-  out->SetString(r, out->Keep(std::move(hex)));
+  out->SetString(r, std::string_view(hex, n));
 }
 
 // Fills the derived/enum columns from per-row integer fields (head: uint8 vectors; segment
