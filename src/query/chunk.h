@@ -91,8 +91,14 @@ class Chunk {
  public:
   virtual ~Chunk() = default;
   virtual size_t rows() const = 0;
-  // Row start times, unix ns (always available).
-  virtual const int64_t* start_ns() const = 0;
+  // Row start times, unix ns (may be decoded on first call).
+  virtual StatusOr<const int64_t*> start_ns() = 0;
+  // True when every row is known to start in [lo, hi) without reading the start times.
+  virtual bool StartsWithin(int64_t lo, int64_t hi) const {
+    (void)lo;
+    (void)hi;
+    return false;
+  }
   // Row end times, unix ns (CONCURRENCY).
   virtual StatusOr<const int64_t*> end_ns() = 0;
   // The named column; a column the chunk does not have is all null.

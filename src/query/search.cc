@@ -37,7 +37,7 @@ class SearchWorker {
     columns_.Reset(&chunk);
     RETURN_IF_ERROR(selector_.Select(chunk, columns_, &rows_));
     if (rows_.empty()) return OkStatus();
-    const int64_t* start = chunk.start_ns();
+    ASSIGN_OR_RETURN(const int64_t* start, chunk.start_ns());
     ASSIGN_OR_RETURN(const int64_t* end, chunk.end_ns());
     std::vector<std::pair<int64_t, uint32_t>> entering;
     for (uint32_t r : rows_) {

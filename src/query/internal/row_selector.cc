@@ -36,11 +36,15 @@ std::vector<std::string> RowSelector::Columns() const {
 }
 
 Status RowSelector::Select(Chunk& chunk, ColumnCache& columns, std::vector<uint32_t>* rows) const {
-  const int64_t* start = chunk.start_ns();
   const size_t n = chunk.rows();
   rows->clear();
-  for (size_t r = 0; r < n; ++r) {
-    if (start[r] >= start_ns_ && start[r] < end_ns_) rows->push_back(static_cast<uint32_t>(r));
+  if (chunk.StartsWithin(start_ns_, end_ns_)) {
+    for (size_t r = 0; r < n; ++r) rows->push_back(static_cast<uint32_t>(r));
+  } else {
+    ASSIGN_OR_RETURN(const int64_t* start, chunk.start_ns());
+    for (size_t r = 0; r < n; ++r) {
+      if (start[r] >= start_ns_ && start[r] < end_ns_) rows->push_back(static_cast<uint32_t>(r));
+    }
   }
   auto narrow = [&](const CompiledFilter& f) -> Status {
     if (rows->empty()) return OkStatus();

@@ -9,8 +9,9 @@
 namespace waggle::query::internal {
 namespace {
 
-uint32_t BucketOf(const PreparedQuery& q, int64_t start_ns) {
-  return static_cast<uint32_t>((start_ns - q.layout.start_ns) / q.layout.width_ns);
+uint32_t BucketOf(const PreparedQuery& q, const int64_t* start, uint32_t row) {
+  if (q.layout.count == 1) return 0;
+  return static_cast<uint32_t>((start[row] - q.layout.start_ns) / q.layout.width_ns);
 }
 
 }  // namespace
@@ -39,12 +40,15 @@ size_t QueryWorker::MemoryBytes() const {
 }
 
 Status QueryWorker::AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows) {
-  const int64_t* start = chunk.start_ns();
+  const int64_t* start = nullptr;  // not read with a single bucket
+  if (query_.layout.count > 1) {
+    ASSIGN_OR_RETURN(start, chunk.start_ns());
+  }
   const auto& breakdowns = query_.request.spec.breakdowns;
   slots_.resize(rows.size());
   if (breakdowns.empty()) {
     for (size_t k = 0; k < rows.size(); ++k) {
-      uint32_t bucket = BucketOf(query_, start[rows[k]]);
+      uint32_t bucket = BucketOf(query_, start, rows[k]);
       uint32_t& slot = bucket_slot_[bucket];
       if (slot == kNoSlot) {
         key_.clear();
@@ -62,8 +66,8 @@ Status QueryWorker::AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows)
     cols.push_back(col);
   }
   size_t k = 0;
-  if (cols.size() <= 2 && query_.layout.count <= kMaxFastBuckets) k = AssignSlotsByIdentity(chunk, cols, rows);
-  for (; k < rows.size(); ++k) slots_[k] = SlotForRow(cols, rows[k], BucketOf(query_, start[rows[k]]));
+  if (cols.size() <= 2 && query_.layout.count <= kMaxFastBuckets) k = AssignSlotsByIdentity(start, cols, rows);
+  for (; k < rows.size(); ++k) slots_[k] = SlotForRow(cols, rows[k], BucketOf(query_, start, rows[k]));
   return OkStatus();
 }
 
@@ -99,19 +103,19 @@ std::pair<uint64_t, uint64_t> ValueIdentity(const ColumnView& col, uint32_t row)
 
 }  // namespace
 
-size_t QueryWorker::AssignSlotsByIdentity(Chunk& chunk, const std::vector<ColumnView>& cols,
+size_t QueryWorker::AssignSlotsByIdentity(const int64_t* start,
+                                          const std::vector<ColumnView>& cols,
                                           const std::vector<uint32_t>& rows) {
   // Values get chunk-local ids (24 bits each: chunks hold far fewer rows than 2^24); (id0,
   // id1, bucket) packs into one word whose
   // slot is looked up once per chunk. Gives up (returning how far it got) when most rows
   // bring a new value, i.e. on high-cardinality columns, where the direct path is cheaper.
-  const int64_t* start = chunk.start_ns();
   for (auto& ids : local_ids_) ids.clear();
   packed_slot_.clear();
   size_t misses = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const uint32_t row = rows[k];
-    const uint32_t bucket = BucketOf(query_, start[row]);
+    const uint32_t bucket = BucketOf(query_, start, row);
     uint64_t packed = uint64_t{bucket} << 48;
     for (size_t c = 0; c < cols.size(); ++c) {
       auto [it, fresh] = local_ids_[c].try_emplace(ValueIdentity(cols[c], row),
@@ -135,7 +139,7 @@ Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>&
       return OkStatus();
     case AggInput::kInterval: {
       ASSIGN_OR_RETURN(const int64_t* end, chunk.end_ns());
-      const int64_t* start = chunk.start_ns();
+      ASSIGN_OR_RETURN(const int64_t* start, chunk.start_ns());
       starts_.resize(n);
       ends_.resize(n);
       for (size_t k = 0; k < n; ++k) {

@@ -47,7 +47,8 @@ class QueryWorker {
   static constexpr size_t kMaxFastBuckets = 1 << 16;
   Status AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows);
   // Low-cardinality fast path for one or two breakdowns; returns the rows it assigned.
-  size_t AssignSlotsByIdentity(Chunk& chunk, const std::vector<ColumnView>& cols,
+  // `start` may be null when the query has a single bucket.
+  size_t AssignSlotsByIdentity(const int64_t* start, const std::vector<ColumnView>& cols,
                                const std::vector<uint32_t>& rows);
   uint32_t SlotForRow(const std::vector<ColumnView>& cols, uint32_t row, uint32_t bucket);
   Status Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows);

@@ -29,7 +29,7 @@ class TableChunk final : public Chunk {
     }
   }
   size_t rows() const override { return end_ - begin_; }
-  const int64_t* start_ns() const override { return starts_.data(); }
+  StatusOr<const int64_t*> start_ns() override { return starts_.data(); }
   StatusOr<const int64_t*> end_ns() override { return ends_.data(); }
   StatusOr<ColumnView> Column(std::string_view name) override {
     auto buffer = std::make_unique<ColumnBuffer>(rows());

@@ -112,7 +112,12 @@ class HeadChunk final : public query::Chunk {
       : head_(std::move(head)), begin_(begin), end_(end) {}
 
   size_t rows() const override { return end_ - begin_; }
-  const int64_t* start_ns() const override { return head_starts_ ? head_starts_ : starts_.data(); }
+  StatusOr<const int64_t*> start_ns() override {
+    return head_starts_ ? head_starts_ : starts_.data();
+  }
+  bool StartsWithin(int64_t lo, int64_t hi) const override {
+    return min_start_ >= lo && max_start_ < hi;
+  }
   StatusOr<const int64_t*> end_ns() override {
     if (!ends_.empty() || rows() == 0) return ends_.data();
     const auto& e = head_->ends();
@@ -133,19 +138,31 @@ class HeadChunk final : public query::Chunk {
   void Materialize(const std::vector<std::string>& names) {
     const auto& s = head_->starts();
     starts_.assign(s.begin() + begin_, s.begin() + end_);
+    SetStartRange(starts_.data());
     (void)end_ns();
     for (const std::string& n : names) (void)Column(n);
     frozen_columns_ = true;
   }
   // Lazy mode reads start times in place.
-  void UseHeadStarts() { head_starts_ = head_->starts().data() + begin_; }
+  void UseHeadStarts() {
+    head_starts_ = head_->starts().data() + begin_;
+    SetStartRange(head_starts_);
+  }
 
  private:
   std::unique_ptr<ColumnBuffer> Build(std::string_view name) const;
   void FillAttribute(std::string_view key, ColumnBuffer* out) const;
 
+  void SetStartRange(const int64_t* starts) {
+    for (size_t r = 0; r < rows(); ++r) {
+      min_start_ = std::min(min_start_, starts[r]);
+      max_start_ = std::max(max_start_, starts[r]);
+    }
+  }
+
   std::shared_ptr<const Head> head_;
   size_t begin_, end_;
+  int64_t min_start_ = INT64_MAX, max_start_ = INT64_MIN;
   const int64_t* head_starts_ = nullptr;
   std::vector<int64_t> starts_, ends_;
   absl::flat_hash_map<std::string, std::unique_ptr<ColumnBuffer>> columns_;
@@ -235,16 +252,27 @@ std::unique_ptr<ColumnBuffer> HeadChunk::Build(std::string_view name) const {
 // One block of a segment. Decoded blocks are kept so string views stay valid.
 class SegmentChunk final : public query::Chunk {
  public:
-  SegmentChunk(const Segment& segment, size_t block, DecodedBlock starts)
-      : seg_(segment), block_(block), starts_(std::move(starts)) {}
+  SegmentChunk(const Segment& segment, size_t block)
+      : seg_(segment), block_(block), rows_(segment.block_row_count(block)) {}
 
-  size_t rows() const override { return starts_.rows; }
-  const int64_t* start_ns() const override { return starts_.ints.data(); }
+  size_t rows() const override { return rows_; }
+  StatusOr<const int64_t*> start_ns() override {
+    if (starts_ == nullptr) {
+      ASSIGN_OR_RETURN(const DecodedBlock* b, Fixed(FixedColumn::kStart));
+      starts_ = b->ints.data();
+    }
+    return starts_;
+  }
+  // The segment's start range is a bound for each of its blocks.
+  bool StartsWithin(int64_t lo, int64_t hi) const override {
+    return seg_.footer().min_start_ns >= lo && seg_.footer().max_start_ns < hi;
+  }
   StatusOr<const int64_t*> end_ns() override {
     if (ends_.empty()) {
+      ASSIGN_OR_RETURN(const int64_t* start, start_ns());
       ASSIGN_OR_RETURN(const DecodedBlock* d, Fixed(FixedColumn::kDuration));
       ends_.resize(rows());
-      for (size_t r = 0; r < rows(); ++r) ends_[r] = starts_.ints[r] + d->ints[r];
+      for (size_t r = 0; r < rows(); ++r) ends_[r] = start[r] + d->ints[r];
     }
     return ends_.data();
   }
@@ -274,7 +302,8 @@ class SegmentChunk final : public query::Chunk {
 
   const Segment& seg_;
   size_t block_;
-  DecodedBlock starts_;
+  size_t rows_;
+  const int64_t* starts_ = nullptr;  // in kept_
   std::vector<int64_t> ends_;
   std::vector<std::unique_ptr<DecodedBlock>> kept_;
   absl::flat_hash_map<std::string, std::unique_ptr<ColumnBuffer>> columns_;
@@ -405,8 +434,7 @@ std::vector<query::ChunkTask> StoreChunkSource::PlanScan(const query::ScanPlan& 
     }
     for (size_t b = 0; b < seg->blocks(); ++b) {
       tasks.push_back([seg, b](const query::ChunkConsumer& consume) -> Status {
-        ASSIGN_OR_RETURN(DecodedBlock starts, seg->ReadBlock(seg->fixed_column(FixedColumn::kStart), b));
-        SegmentChunk chunk(*seg, b, std::move(starts));
+        SegmentChunk chunk(*seg, b);
         return consume(chunk);
       });
     }
