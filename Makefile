@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`.
-.PHONY: demo test build deps bench clean
+.PHONY: demo test build deps bench bench-query clean
 
 deps:
 	@tools/install_deps.sh
@@ -18,6 +18,12 @@ test:
 
 bench: build
 	@bash bench/run_ingest.sh
+
+# The side-by-side query benchmark (issue 3): waggle vs chdb vs clickhouse-server 18.16 on 10M
+# generated spans; installs its peers, prints the table and writes bench/RESULTS.md.
+# Smaller run: bash bench/run_query.sh --spans 200000
+bench-query: deps
+	@bash bench/run_query.sh --write-results
 
 clean:
 	rm -rf build build-asan build-fuzz
