@@ -6,7 +6,6 @@
 
 #include "api/json_writer.h"
 #include "api/query_json.h"
-#include "api/trace_json.h"
 #include "simdjson.h"
 
 namespace waggle {
@@ -31,10 +30,7 @@ int64_t NowSeconds() {
 }
 
 std::string Rfc3339Seconds(int64_t unix_seconds) {
-  std::string s = FormatRfc3339Nanos(unix_seconds * 1'000'000'000);
-  // "....:SS.000000000Z" -> "....:SSZ"
-  size_t dot = s.rfind('.');
-  return dot == std::string::npos ? s : s.substr(0, dot) + "Z";
+  return FormatRfc3339Utc(unix_seconds * 1'000'000'000);
 }
 
 // "/1/<resource>/<dataset>[/<id>]" split into decoded segments after "/1/".

@@ -407,7 +407,8 @@ void WriteOptionalInt(std::string_view key, const std::optional<int64_t>& v, Jso
 // =============================================================================================
 // Writing results
 
-// "2026-11-26T19:00:00Z"; a fraction of a second, if any, as up to 9 digits.
+}  // namespace
+
 std::string FormatRfc3339Utc(int64_t unix_ns) {
   using namespace std::chrono;
   const sys_time<nanoseconds> t{nanoseconds{unix_ns}};
@@ -431,6 +432,8 @@ std::string FormatRfc3339Utc(int64_t unix_ns) {
   out += 'Z';
   return out;
 }
+
+namespace {
 
 void WriteGroupValue(const Value& v, JsonWriter* w) {
   switch (v.kind) {

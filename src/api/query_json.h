@@ -6,6 +6,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,10 @@ std::string QuerySpecToJson(const query::QuerySpec& spec, std::string_view id);
 // outer "data": "count_distinct_approximate": true and "count_distinct_relative_error" (only
 // when approximate) and "stats": {rows_examined, rows_matched, chunks_scanned, chunks_pruned,
 // elapsed_ms}. With `complete` false the outer "data" is omitted.
+// RFC 3339 in UTC: "2026-11-26T19:00:00Z", with a fraction of a second (up to 9 digits, no
+// trailing zeros) only when there is one.
+std::string FormatRfc3339Utc(int64_t unix_ns);
+
 std::string QueryResultToJson(const query::QueryResult& result, std::string_view result_id,
                               std::string_view query_url, bool complete);
 

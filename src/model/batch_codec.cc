@@ -235,6 +235,31 @@ Status DecodeRange(Reader* r, size_t attr_count, AttrRange* range) {
 }
 
 // Decodes one row; `prev` is the previous row (or a default row) for back-references.
+// The string fields (each a reference to the previous row's value or a new string), the flags
+// and the link ids: laid out the same in payload v1 and v3.
+Status DecodeRowStrings(Reader* r, const SpanRow& prev, SpanRow* row) {
+  row->name = prev.name;
+  row->service_name = prev.service_name;
+  row->status_message = prev.status_message;
+  row->trace_state = prev.trace_state;
+  row->scope_name = prev.scope_name;
+  row->scope_version = prev.scope_version;
+  row->parent_name = prev.parent_name;
+  RETURN_IF_ERROR(r->Ref(&row->name, "name"));
+  RETURN_IF_ERROR(r->Ref(&row->service_name, "service name"));
+  RETURN_IF_ERROR(r->Ref(&row->status_message, "status message"));
+  RETURN_IF_ERROR(r->Ref(&row->trace_state, "trace state"));
+  RETURN_IF_ERROR(r->Varint32(&row->flags, "flags"));
+  RETURN_IF_ERROR(r->Ref(&row->scope_name, "scope name"));
+  RETURN_IF_ERROR(r->Ref(&row->scope_version, "scope version"));
+  RETURN_IF_ERROR(r->Ref(&row->parent_name, "parent name"));
+  if (row->row_kind == RowKind::kLink) {
+    RETURN_IF_ERROR(r->Id(&row->link_trace_id, "link trace id"));
+    RETURN_IF_ERROR(r->Id(&row->link_span_id, "link span id"));
+  }
+  return OkStatus();
+}
+
 Status DecodeRow(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row) {
   uint8_t head = 0, kinds = 0;
   RETURN_IF_ERROR(r->Byte(&head, "row header"));
@@ -263,25 +288,7 @@ Status DecodeRow(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row
   RETURN_IF_ERROR(r->Varint(&duration, "duration"));
   row->start_ns = static_cast<int64_t>(start);
   row->end_ns = static_cast<int64_t>(start + static_cast<uint64_t>(UnZigZag(duration)));
-  row->name = prev.name;
-  row->service_name = prev.service_name;
-  row->status_message = prev.status_message;
-  row->trace_state = prev.trace_state;
-  row->scope_name = prev.scope_name;
-  row->scope_version = prev.scope_version;
-  row->parent_name = prev.parent_name;
-  RETURN_IF_ERROR(r->Ref(&row->name, "name"));
-  RETURN_IF_ERROR(r->Ref(&row->service_name, "service name"));
-  RETURN_IF_ERROR(r->Ref(&row->status_message, "status message"));
-  RETURN_IF_ERROR(r->Ref(&row->trace_state, "trace state"));
-  RETURN_IF_ERROR(r->Varint32(&row->flags, "flags"));
-  RETURN_IF_ERROR(r->Ref(&row->scope_name, "scope name"));
-  RETURN_IF_ERROR(r->Ref(&row->scope_version, "scope version"));
-  RETURN_IF_ERROR(r->Ref(&row->parent_name, "parent name"));
-  if (row->row_kind == RowKind::kLink) {
-    RETURN_IF_ERROR(r->Id(&row->link_trace_id, "link trace id"));
-    RETURN_IF_ERROR(r->Id(&row->link_span_id, "link span id"));
-  }
+  RETURN_IF_ERROR(DecodeRowStrings(r, prev, row));
   RETURN_IF_ERROR(DecodeRange(r, attr_count, &row->resource_attrs));
   RETURN_IF_ERROR(DecodeRange(r, attr_count, &row->scope_attrs));
   return DecodeRange(r, attr_count, &row->attrs);
@@ -526,25 +533,7 @@ Status DecodeRowV3(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* r
                                        static_cast<uint64_t>(UnZigZag(start)));
   row->end_ns = static_cast<int64_t>(static_cast<uint64_t>(row->start_ns) +
                                      static_cast<uint64_t>(UnZigZag(duration)));
-  row->name = prev.name;
-  row->service_name = prev.service_name;
-  row->status_message = prev.status_message;
-  row->trace_state = prev.trace_state;
-  row->scope_name = prev.scope_name;
-  row->scope_version = prev.scope_version;
-  row->parent_name = prev.parent_name;
-  RETURN_IF_ERROR(r->Ref(&row->name, "name"));
-  RETURN_IF_ERROR(r->Ref(&row->service_name, "service name"));
-  RETURN_IF_ERROR(r->Ref(&row->status_message, "status message"));
-  RETURN_IF_ERROR(r->Ref(&row->trace_state, "trace state"));
-  RETURN_IF_ERROR(r->Varint32(&row->flags, "flags"));
-  RETURN_IF_ERROR(r->Ref(&row->scope_name, "scope name"));
-  RETURN_IF_ERROR(r->Ref(&row->scope_version, "scope version"));
-  RETURN_IF_ERROR(r->Ref(&row->parent_name, "parent name"));
-  if (row->row_kind == RowKind::kLink) {
-    RETURN_IF_ERROR(r->Id(&row->link_trace_id, "link trace id"));
-    RETURN_IF_ERROR(r->Id(&row->link_span_id, "link span id"));
-  }
+  RETURN_IF_ERROR(DecodeRowStrings(r, prev, row));
   RETURN_IF_ERROR(DecodeRangeV3(r, attr_count, prev.resource_attrs.begin, &row->resource_attrs));
   RETURN_IF_ERROR(DecodeRangeV3(r, attr_count, prev.scope_attrs.begin, &row->scope_attrs));
   return DecodeRangeV3(r, attr_count, prev.attrs.end, &row->attrs);

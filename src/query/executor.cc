@@ -101,6 +101,7 @@ struct Group {
   std::vector<std::pair<uint32_t, uint32_t>> bucket_slots;  // (bucket, slot)
   std::vector<Value> values;
   std::vector<CalcValue> summary;
+  std::vector<std::vector<CalcValue>> per_bucket;  // [calc][bucket], when finalised with series
 };
 
 std::vector<Group> CollectGroups(const QueryWorker& worker) {
@@ -109,7 +110,7 @@ std::vector<Group> CollectGroups(const QueryWorker& worker) {
   for (uint32_t s = 0; s < worker.slots(); ++s) {
     std::string_view key = worker.slot_key(s);
     auto [it, inserted] = index.try_emplace(internal::GroupPart(key), groups.size());
-    if (inserted) groups.push_back(Group{internal::GroupPart(key), {}, {}, {}});
+    if (inserted) groups.push_back(Group{internal::GroupPart(key), {}, {}, {}, {}});
     groups[it->second].bucket_slots.emplace_back(internal::BucketPart(key), s);
   }
   return groups;
@@ -211,31 +212,35 @@ QueryResult BuildResult(const PreparedQuery& q, QueryWorker& worker) {
   result.window = q.window;
   SetHeatmapRanges(q, worker);
   std::vector<Group> groups = CollectGroups(worker);
+  const size_t limit = static_cast<size_t>(q.request.spec.limit.value_or(kDefaultLimit));
+  // When every group may be kept, finalise the series along with the summary in one go (each
+  // finalisation sorts percentile values); otherwise only the kept groups get a series, later.
+  const bool series = !q.request.disable_series;
+  const bool series_now = series && groups.size() <= limit;
   std::vector<Group*> kept;
-  std::vector<std::vector<CalcValue>> unused;
   for (Group& g : groups) {
-    Finalize(q, worker, g, false, &g.summary, &unused);
+    Finalize(q, worker, g, series_now, &g.summary, &g.per_bucket);
     if (!PassesHavings(q, g)) continue;
     g.values = internal::DecodeGroup(g.key, q.request.spec.breakdowns.size());
     kept.push_back(&g);
   }
   SortGroups(q, &kept);
-  size_t limit = static_cast<size_t>(q.request.spec.limit.value_or(kDefaultLimit));
   if (kept.size() > limit) kept.resize(limit);
   for (const Group* g : kept) result.results.push_back(ResultRow{g->values, g->summary});
   for (size_t c = 0; c < q.calcs.size(); ++c) {
     result.count_distinct_approximate |= worker.aggregator(c).approximate();
   }
-  if (q.request.disable_series) return result;
-  std::vector<std::vector<std::vector<CalcValue>>> per_group(kept.size());
+  if (!series) return result;
   std::vector<CalcValue> summary;
-  for (size_t i = 0; i < kept.size(); ++i) Finalize(q, worker, *kept[i], true, &summary, &per_group[i]);
+  if (!series_now) {
+    for (Group* g : kept) Finalize(q, worker, *g, true, &summary, &g->per_bucket);
+  }
   for (size_t b = 0; b < q.layout.count; ++b) {
     for (size_t i = 0; i < kept.size(); ++i) {
       SeriesPoint p;
       p.time_ns = q.layout.start_ns + static_cast<int64_t>(b) * q.layout.width_ns;
       p.group = kept[i]->values;
-      for (size_t c = 0; c < q.calcs.size(); ++c) p.values.push_back(per_group[i][c][b]);
+      for (size_t c = 0; c < q.calcs.size(); ++c) p.values.push_back(kept[i]->per_bucket[c][b]);
       result.series.push_back(std::move(p));
     }
   }

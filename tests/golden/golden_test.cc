@@ -75,15 +75,6 @@ struct GoldenQuery {
   std::vector<ExpectedRow> series;
 };
 
-struct GoldenAttr {
-  std::string key;
-  ValueType type = ValueType::kString;
-  std::string str;
-  int64_t i = 0;
-  double d = 0;
-  bool b = false;
-};
-
 struct GoldenRow {
   RowKind row_kind = RowKind::kSpan;
   TraceId trace{};
@@ -93,7 +84,7 @@ struct GoldenRow {
   int64_t start_ns = 0, end_ns = 0;
   SpanKind kind = SpanKind::kUnspecified;
   StatusCode status = StatusCode::kUnset;
-  std::vector<GoldenAttr> attrs;
+  std::vector<Attribute> attrs;
 };
 
 struct GoldenCase {
@@ -250,7 +241,7 @@ class Loader {
     if (!e["attrs"].get_object().get(attrs)) {
       for (auto field : attrs) {
         const std::string where = at + ".attrs." + std::string(field.key);
-        GoldenAttr a;
+        Attribute a;
         a.key = std::string(field.key);
         simdjson::dom::element v = field.value;
         simdjson::dom::element forced;
@@ -363,7 +354,7 @@ SpanBatch MakeBatch(const std::vector<GoldenRow>& rows, size_t begin, size_t end
     r.status_message = batch.arena.Store(g.status_message);
     r.scope_name = batch.arena.Store(g.library);
     const uint32_t first = static_cast<uint32_t>(batch.attrs.size());
-    for (const GoldenAttr& a : g.attrs) {
+    for (const Attribute& a : g.attrs) {
       AttrView v;
       v.key = batch.arena.Store(a.key);
       v.type = a.type;
