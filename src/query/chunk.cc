@@ -68,6 +68,9 @@ ColumnView ColumnBuffer::View() const {
   v.ints = ints_.empty() ? nullptr : ints_.data();
   v.doubles = doubles_.empty() ? nullptr : doubles_.data();
   v.strs = strs_.empty() ? nullptr : strs_.data();
+  v.codes = codes_;
+  v.dict = dict_;
+  v.dict_size = dict_size_;
   if (all_set_) {
     v.uniform = uniform_;
   } else if (any_set_) {

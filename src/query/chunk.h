@@ -39,6 +39,13 @@ struct ColumnView {
   const int64_t* ints = nullptr;
   const double* doubles = nullptr;
   const std::string_view* strs = nullptr;
+  // Optional dictionary of the string rows: for rows of type kString, codes[r] < dict_size and
+  // strs[r] == dict[codes[r]]; dict entries are distinct, so two string rows have equal codes
+  // exactly when their strings are equal (codes of other rows are unspecified). Lets grouping
+  // and filters work per distinct value.
+  const uint32_t* codes = nullptr;
+  const std::string_view* dict = nullptr;
+  uint32_t dict_size = 0;
 
   uint8_t TypeAt(size_t r) const { return types ? types[r] : uniform; }
   bool all_null() const { return types == nullptr && uniform == 0; }
@@ -56,12 +63,21 @@ class ColumnBuffer {
   void SetBool(size_t r, bool v) { Mark(r, ValueType::kBool); Ints()[r] = v ? 1 : 0; }
   void SetDouble(size_t r, double v) { Mark(r, ValueType::kDouble); Doubles()[r] = v; }
   void SetString(size_t r, std::string_view v) { Mark(r, ValueType::kString); Strs()[r] = v; }
+  // Sets only the row's type, no value: for presence views (Chunk::ColumnPresence).
+  void MarkPresent(size_t r, ValueType t) { Mark(r, t); }
 
   // Whole-column fast paths: every row non-null of one type (the buffer takes the vector).
   // Not to be mixed with Set* on the same buffer.
   void AdoptInts(std::vector<int64_t> v, ValueType type);
   void AdoptDoubles(std::vector<double> v);
   void AdoptStrings(std::vector<std::string_view> v);
+  // The dictionary of the string rows (see ColumnView::codes); both arrays must outlive the
+  // views.
+  void SetDictionary(const uint32_t* codes, const std::string_view* dict, uint32_t dict_size) {
+    codes_ = codes;
+    dict_ = dict;
+    dict_size_ = dict_size;
+  }
   // Storage for `n` bytes of text the chunk builds itself (hex ids), valid as long as the
   // buffer; the caller fills it and views it.
   char* AllocateText(size_t n);
@@ -82,6 +98,9 @@ class ColumnBuffer {
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
   std::vector<std::string_view> strs_;
+  const uint32_t* codes_ = nullptr;
+  const std::string_view* dict_ = nullptr;
+  uint32_t dict_size_ = 0;
   std::vector<std::unique_ptr<char[]>> text_blocks_;
   char* text_next_ = nullptr;
   size_t text_left_ = 0;
@@ -103,6 +122,10 @@ class Chunk {
   virtual StatusOr<const int64_t*> end_ns() = 0;
   // The named column; a column the chunk does not have is all null.
   virtual StatusOr<ColumnView> Column(std::string_view name) = 0;
+  // A view of the named column whose row types are exact but whose value arrays may be absent
+  // (only null / non-null may be read): for `exists` filters, where a chunk can skip building
+  // values (hex ids).
+  virtual StatusOr<ColumnView> ColumnPresence(std::string_view name) { return Column(name); }
 };
 
 // What the executor needs from a scan, for pruning.

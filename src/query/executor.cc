@@ -99,26 +99,44 @@ void MergeWorkers(std::vector<std::unique_ptr<QueryWorker>>& workers, size_t cal
 struct Group {
   std::string_view key;
   std::vector<std::pair<uint32_t, uint32_t>> bucket_slots;  // (bucket, slot)
-  std::vector<Value> values;
   std::vector<CalcValue> summary;
   std::vector<std::vector<CalcValue>> per_bucket;  // [calc][bucket], when finalised with series
+  bool decoded = false;
+  std::vector<Value> values;  // the breakdown values, decoded from `key` on first use
 };
 
-std::vector<Group> CollectGroups(const QueryWorker& worker) {
+const std::vector<Value>& ValuesOf(Group& g, size_t breakdowns) {
+  if (!g.decoded) {
+    g.values = internal::DecodeGroup(g.key, breakdowns);
+    g.decoded = true;
+  }
+  return g.values;
+}
+
+std::vector<Group> CollectGroups(const PreparedQuery& q, const QueryWorker& worker) {
   std::vector<Group> groups;
+  groups.reserve(q.layout.count == 1 ? worker.slots() : 0);
+  if (q.layout.count == 1) {  // one bucket: every slot is its own group
+    for (uint32_t s = 0; s < worker.slots(); ++s) {
+      groups.push_back(Group{internal::GroupPart(worker.slot_key(s)), {{0, s}}, {}, {}, false, {}});
+    }
+    return groups;
+  }
   absl::flat_hash_map<std::string_view, size_t> index;
   for (uint32_t s = 0; s < worker.slots(); ++s) {
     std::string_view key = worker.slot_key(s);
     auto [it, inserted] = index.try_emplace(internal::GroupPart(key), groups.size());
-    if (inserted) groups.push_back(Group{internal::GroupPart(key), {}, {}, {}, {}});
+    if (inserted) groups.push_back(Group{internal::GroupPart(key), {}, {}, {}, false, {}});
     groups[it->second].bucket_slots.emplace_back(internal::BucketPart(key), s);
   }
   return groups;
 }
 
+// Finalises one group's calculations; `slots` is scratch of layout.count entries, all kNoSlot
+// on entry and on return.
 void Finalize(const PreparedQuery& q, QueryWorker& worker, const Group& g, bool series,
-              std::vector<CalcValue>* summary, std::vector<std::vector<CalcValue>>* per_bucket) {
-  std::vector<uint32_t> slots(q.layout.count, kNoSlot);
+              std::vector<uint32_t>& slots, std::vector<CalcValue>* summary,
+              std::vector<std::vector<CalcValue>>* per_bucket) {
   for (auto [bucket, slot] : g.bucket_slots) slots[bucket] = slot;
   summary->resize(q.calcs.size());
   if (series) per_bucket->assign(q.calcs.size(), std::vector<CalcValue>(q.layout.count));
@@ -126,6 +144,7 @@ void Finalize(const PreparedQuery& q, QueryWorker& worker, const Group& g, bool 
     worker.aggregator(c).FinalizeGroup(slots.data(), q.layout, &(*summary)[c],
                                        series ? (*per_bucket)[c].data() : nullptr);
   }
+  for (auto [bucket, slot] : g.bucket_slots) slots[bucket] = kNoSlot;
 }
 
 size_t CalcIndex(const PreparedQuery& q, CalcOp op, const std::string& column) {
@@ -163,10 +182,14 @@ int CompareCalc(const CalcValue& a, const CalcValue& b, bool descending) {
   return descending ? -c : c;
 }
 
-void SortGroups(const PreparedQuery& q, std::vector<Group*>* groups) {
+// Orders groups by the spec's orders (default: the first calculation, descending), ties broken
+// by the breakdown values, so the order is total and any `limit` keeps the same groups. Only
+// the first `keep` groups end up sorted (the rest are dropped).
+void SortGroups(const PreparedQuery& q, std::vector<Group*>* groups, size_t keep) {
   struct Key { bool by_calc; size_t index; bool descending; };
   std::vector<Key> keys;
   const auto& spec = q.request.spec;
+  const size_t breakdowns = spec.breakdowns.size();
   for (const Order& o : spec.orders) {
     if (o.op) {
       keys.push_back({true, CalcIndex(q, *o.op, o.column), o.descending});
@@ -177,25 +200,35 @@ void SortGroups(const PreparedQuery& q, std::vector<Group*>* groups) {
     }
   }
   if (spec.orders.empty() && q.calcs[0].op != CalcOp::kHeatmap) keys.push_back({true, 0, true});
-  std::stable_sort(groups->begin(), groups->end(), [&](const Group* a, const Group* b) {
+  auto less = [&](Group* a, Group* b) {
     for (const Key& k : keys) {
       int c;
       if (k.by_calc) {
         if (k.index >= q.calcs.size()) continue;
         c = CompareCalc(a->summary[k.index], b->summary[k.index], k.descending);
       } else {
-        if (k.index >= a->values.size()) continue;
-        c = internal::CompareValues(a->values[k.index], b->values[k.index]);
+        if (k.index >= breakdowns) continue;
+        c = internal::CompareValues(ValuesOf(*a, breakdowns)[k.index],
+                                    ValuesOf(*b, breakdowns)[k.index]);
         if (k.descending) c = -c;
       }
       if (c != 0) return c < 0;
     }
-    for (size_t i = 0; i < a->values.size(); ++i) {
-      int c = internal::CompareValues(a->values[i], b->values[i]);
+    const auto& av = ValuesOf(*a, breakdowns);
+    const auto& bv = ValuesOf(*b, breakdowns);
+    for (size_t i = 0; i < av.size(); ++i) {
+      int c = internal::CompareValues(av[i], bv[i]);
       if (c != 0) return c < 0;
     }
     return false;
-  });
+  };
+  if (keep < groups->size()) {
+    std::partial_sort(groups->begin(), groups->begin() + static_cast<std::ptrdiff_t>(keep),
+                      groups->end(), less);
+    groups->resize(keep);
+  } else {
+    std::sort(groups->begin(), groups->end(), less);
+  }
 }
 
 void SetHeatmapRanges(const PreparedQuery& q, QueryWorker& worker) {
@@ -211,35 +244,34 @@ QueryResult BuildResult(const PreparedQuery& q, QueryWorker& worker) {
   result.calculations = q.calcs;
   result.window = q.window;
   SetHeatmapRanges(q, worker);
-  std::vector<Group> groups = CollectGroups(worker);
+  std::vector<Group> groups = CollectGroups(q, worker);
   const size_t limit = static_cast<size_t>(q.request.spec.limit.value_or(kDefaultLimit));
   // When every group may be kept, finalise the series along with the summary in one go (each
   // finalisation sorts percentile values); otherwise only the kept groups get a series, later.
   const bool series = !q.request.disable_series;
   const bool series_now = series && groups.size() <= limit;
+  std::vector<uint32_t> scratch(q.layout.count, kNoSlot);
   std::vector<Group*> kept;
   for (Group& g : groups) {
-    Finalize(q, worker, g, series_now, &g.summary, &g.per_bucket);
-    if (!PassesHavings(q, g)) continue;
-    g.values = internal::DecodeGroup(g.key, q.request.spec.breakdowns.size());
-    kept.push_back(&g);
+    Finalize(q, worker, g, series_now, scratch, &g.summary, &g.per_bucket);
+    if (PassesHavings(q, g)) kept.push_back(&g);
   }
-  SortGroups(q, &kept);
-  if (kept.size() > limit) kept.resize(limit);
-  for (const Group* g : kept) result.results.push_back(ResultRow{g->values, g->summary});
+  SortGroups(q, &kept, limit);
+  const size_t breakdowns = q.request.spec.breakdowns.size();
+  for (Group* g : kept) result.results.push_back(ResultRow{ValuesOf(*g, breakdowns), g->summary});
   for (size_t c = 0; c < q.calcs.size(); ++c) {
     result.count_distinct_approximate |= worker.aggregator(c).approximate();
   }
   if (!series) return result;
   std::vector<CalcValue> summary;
   if (!series_now) {
-    for (Group* g : kept) Finalize(q, worker, *g, true, &summary, &g->per_bucket);
+    for (Group* g : kept) Finalize(q, worker, *g, true, scratch, &summary, &g->per_bucket);
   }
   for (size_t b = 0; b < q.layout.count; ++b) {
     for (size_t i = 0; i < kept.size(); ++i) {
       SeriesPoint p;
       p.time_ns = q.layout.start_ns + static_cast<int64_t>(b) * q.layout.width_ns;
-      p.group = kept[i]->values;
+      p.group = ValuesOf(*kept[i], breakdowns);
       for (size_t c = 0; c < q.calcs.size(); ++c) p.values.push_back(kept[i]->per_bucket[c][b]);
       result.series.push_back(std::move(p));
     }

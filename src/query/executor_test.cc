@@ -184,6 +184,79 @@ TEST(Executor, ThreadCountDoesNotChangeAnswers) {
   }
 }
 
+// Dictionary codes (segment blocks) are an optimisation: every answer must match the plain
+// string path, including mixed-type columns, nulls, negations and one- and two-column groups.
+TEST(Executor, DictionaryCodedColumnsGiveTheSameAnswers) {
+  std::vector<TableRow> rows;
+  const char* routes[] = {"/home", "/api", "/api/v2", "/login"};
+  for (int i = 0; i < 400; ++i) {
+    std::map<std::string, Value> extra;
+    if (i % 7 != 0) extra["http.route"] = Value::String(routes[i % 4]);
+    if (i % 11 == 0) extra["http.route"] = Value::Int(i % 3);  // mixed types
+    extra["region"] = Value::String(i % 5 ? "eu" : "us");
+    rows.push_back(Row(i % 600, i % 3 ? "a" : "b", i % 97, std::move(extra)));
+  }
+  std::vector<QuerySpec> specs;
+  QuerySpec by_route = Window({});
+  by_route.breakdowns = {"http.route"};
+  specs.push_back(by_route);
+  QuerySpec two = Window({});
+  two.breakdowns = {"region", "http.route"};
+  two.calculations = {{CalcOp::kCount, ""}, {CalcOp::kAvg, "duration_ms"}};
+  specs.push_back(two);
+  for (FilterOp op : {FilterOp::kEq, FilterOp::kNe, FilterOp::kStartsWith, FilterOp::kContains,
+                      FilterOp::kDoesNotContain, FilterOp::kGt}) {
+    QuerySpec filtered = Window({});
+    filtered.breakdowns = {"service.name"};
+    filtered.filters = {Filter{"http.route", op, {Value::String("/api")}}};
+    specs.push_back(filtered);
+  }
+  QuerySpec in = Window({});
+  in.breakdowns = {"region"};
+  in.filters = {Filter{"http.route", FilterOp::kIn, {Value::String("/home"), Value::Int(1)}}};
+  specs.push_back(in);
+  for (const QuerySpec& spec : specs) {
+    QueryRequest req{"__all__", spec, false};
+    ExecOptions opts;
+    opts.now_ns = (kT0 + 3600) * kSec;
+    TableSource plain(rows, 50, false), coded(rows, 50, true);
+    auto a = Execute(req, plain, opts);
+    auto b = Execute(req, coded, opts);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_FALSE(a->results.empty());
+    ASSERT_EQ(a->results.size(), b->results.size());
+    for (size_t i = 0; i < a->results.size(); ++i) {
+      EXPECT_EQ(a->results[i].group, b->results[i].group);
+      EXPECT_EQ(a->results[i].values, b->results[i].values);
+    }
+    EXPECT_EQ(a->series.size(), b->series.size());
+  }
+}
+
+// With a limit below the group count only the top groups are sorted; they must be exactly the
+// first groups of the full order (ties broken by the breakdown value).
+TEST(Executor, LimitKeepsTheTopOfTheFullOrder) {
+  std::vector<TableRow> rows;
+  for (int i = 0; i < 300; ++i) {
+    rows.push_back(Row(i % 600, "svc", i % 13, {{"user.id", Value::Int(i)}}));
+  }
+  QuerySpec spec = Window({});
+  spec.breakdowns = {"user.id"};
+  spec.calculations = {{CalcOp::kMax, "duration_ms"}};
+  spec.orders = {Order{CalcOp::kMax, "duration_ms", true}};
+  auto all = RunQuery(rows, spec);
+  spec.limit = 7;
+  auto top = RunQuery(rows, spec);
+  ASSERT_TRUE(all.ok() && top.ok());
+  ASSERT_EQ(top->results.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(top->results[i].group, all->results[i].group);
+    EXPECT_EQ(top->results[i].values, all->results[i].values);
+  }
+  EXPECT_EQ(top->results[0].values[0].number, 12);
+  EXPECT_EQ(top->results[0].group[0].i, 12);  // the smallest user.id with duration 12
+}
+
 TEST(Executor, MemoryBudgetFailsTheQueryCleanly) {
   std::vector<TableRow> rows;
   for (int i = 0; i < 3000; ++i) rows.push_back(Row(i % 600, "a", i, {{"k", Value::Int(i)}}));

@@ -214,6 +214,8 @@ int Main(int argc, char** argv) {
                     "Query this data directory directly (no server may be using it)");
   query->add_option("--api-key", query_options.api_key, "API key [env WAGGLE_API_KEY]");
   query->add_flag("--json", query_options.json, "Print the Honeycomb query-result JSON");
+  query->add_flag("--no-series", query_options.no_series,
+                  "With --json: leave out the time series (faster on many groups)");
 
   app.add_subcommand("version", "Print the version");
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "api/query_json.h"
 #include "net/http_client.h"
 #include "query/query_spec.h"
@@ -273,12 +274,14 @@ StatusOr<std::string> RenderQueryTable(std::string_view result_json,
 
 namespace {
 
+bool WithoutSeries(const QueryCommandOptions& o) { return !o.json || o.no_series; }
+
 StatusOr<std::string> RunOnDataDir(const QueryCommandOptions& o, const query::QuerySpec& spec) {
   StoreOptions so;
   so.data_dir = o.data_dir;
   so.background_threads = false;
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenEmbeddedStore(so));
-  StatusOr<query::QueryResult> result = store->Query(query::QueryRequest{o.dataset, spec, false});
+  StatusOr<query::QueryResult> result = store->Query(query::QueryRequest{o.dataset, spec, WithoutSeries(o)});
   Status closed = store->Close();
   RETURN_IF_ERROR(result.status());
   RETURN_IF_ERROR(closed);
@@ -314,7 +317,9 @@ StatusOr<std::string> RunOnServer(const QueryCommandOptions& o, const std::strin
   if (parser.parse(created).at_key("id").get_string().get(id) != simdjson::SUCCESS) {
     return absl::DataLossError("the server's query has no id: " + created);
   }
-  return call("/1/query_results/" + dataset, "{\"query_id\":\"" + std::string(id) + "\"}");
+  return call("/1/query_results/" + dataset,
+              absl::StrCat("{\"query_id\":\"", std::string(id), "\",\"disable_series\":",
+                           WithoutSeries(o) ? "true" : "false", "}"));
 }
 
 }  // namespace

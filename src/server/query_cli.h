@@ -30,6 +30,7 @@ struct QueryCommandOptions {
   std::string data_dir;  // set: query the directory instead of a server
   std::string api_key;
   bool json = false;
+  bool no_series = false;  // the table never shows the series; JSON has it unless this is set
 };
 
 // The spec JSON: `spec` (already read from file/stdin) with the shorthand flags merged in

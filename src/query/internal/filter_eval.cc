@@ -184,10 +184,31 @@ void CompiledFilter::Narrow(const ColumnView& col, std::vector<uint32_t>* rows) 
     return;
   }
   size_t kept = 0;
-  for (uint32_t r : *rows) {
-    if (Matches(col, r)) (*rows)[kept++] = r;
+  if (col.codes != nullptr && col.dict_size < rows->size()) {
+    const std::vector<uint8_t> code_matches = MatchDictionary(col);
+    for (uint32_t r : *rows) {
+      bool match = col.TypeAt(r) == TypeCode(ValueType::kString) ? code_matches[col.codes[r]] != 0
+                                                                  : Matches(col, r);
+      if (match) (*rows)[kept++] = r;
+    }
+  } else {
+    for (uint32_t r : *rows) {
+      if (Matches(col, r)) (*rows)[kept++] = r;
+    }
   }
   rows->resize(kept);
+}
+
+std::vector<uint8_t> CompiledFilter::MatchDictionary(const ColumnView& col) const {
+  std::vector<uint8_t> matches(col.dict_size);
+  ColumnView entry;
+  entry.rows = 1;
+  entry.uniform = TypeCode(ValueType::kString);
+  for (uint32_t code = 0; code < col.dict_size; ++code) {
+    entry.strs = &col.dict[code];
+    matches[code] = Matches(entry, 0) ? 1 : 0;
+  }
+  return matches;
 }
 
 void CompiledFilter::MarkMatches(const ColumnView& col, const std::vector<uint32_t>& rows,

@@ -35,6 +35,8 @@ class CompiledFilter {
   explicit CompiledFilter(const Filter& filter);
 
   const std::string& column() const { return column_; }
+  // True for `exists` / `does-not-exist`, which read only whether a row is null.
+  bool presence_only() const { return positive_op_ == FilterOp::kExists; }
   bool Matches(const ColumnView& col, size_t row) const;
   // Keeps in *rows only the rows that match (order kept).
   void Narrow(const ColumnView& col, std::vector<uint32_t>* rows) const;
@@ -47,6 +49,8 @@ class CompiledFilter {
   bool EqualsOperand(const ColumnView& col, size_t row, const Operand& op) const;
   bool CompareOperand(const ColumnView& col, size_t row) const;
   bool StringOp(std::string_view s) const;
+  // Matches(entry) for every entry of the column's dictionary, indexed by code.
+  std::vector<uint8_t> MatchDictionary(const ColumnView& col) const;
 
   std::string column_;
   FilterOp op_;

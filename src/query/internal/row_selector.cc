@@ -12,6 +12,14 @@ StatusOr<ColumnView> ColumnCache::Get(const std::string& name) {
   return view;
 }
 
+StatusOr<ColumnView> ColumnCache::GetPresence(const std::string& name) {
+  if (auto it = views_.find(name); it != views_.end()) return it->second;
+  if (auto it = presence_views_.find(name); it != presence_views_.end()) return it->second;
+  ASSIGN_OR_RETURN(ColumnView view, chunk_->ColumnPresence(name));
+  presence_views_.emplace(name, view);
+  return view;
+}
+
 RowSelector::RowSelector(int64_t start_ns, int64_t end_ns, const std::string& dataset,
                          const std::vector<Filter>& filters, FilterCombination combination,
                          const std::vector<Filter>& required)
@@ -48,7 +56,8 @@ Status RowSelector::Select(Chunk& chunk, ColumnCache& columns, std::vector<uint3
   }
   auto narrow = [&](const CompiledFilter& f) -> Status {
     if (rows->empty()) return OkStatus();
-    ASSIGN_OR_RETURN(ColumnView col, columns.Get(f.column()));
+    ASSIGN_OR_RETURN(ColumnView col, f.presence_only() ? columns.GetPresence(f.column())
+                                                       : columns.Get(f.column()));
     f.Narrow(col, rows);
     return OkStatus();
   };
@@ -61,7 +70,8 @@ Status RowSelector::Select(Chunk& chunk, ColumnCache& columns, std::vector<uint3
   }
   std::vector<uint8_t> match(rows->size(), 0);
   for (const CompiledFilter& f : filters_) {
-    ASSIGN_OR_RETURN(ColumnView col, columns.Get(f.column()));
+    ASSIGN_OR_RETURN(ColumnView col, f.presence_only() ? columns.GetPresence(f.column())
+                                                       : columns.Get(f.column()));
     f.MarkMatches(col, *rows, &match);
   }
   size_t kept = 0;

@@ -23,12 +23,16 @@ class ColumnCache {
   void Reset(Chunk* chunk) {
     chunk_ = chunk;
     views_.clear();
+    presence_views_.clear();
   }
   StatusOr<ColumnView> Get(const std::string& name);
+  // Types only (see Chunk::ColumnPresence); the full view when it is already fetched.
+  StatusOr<ColumnView> GetPresence(const std::string& name);
 
  private:
   Chunk* chunk_ = nullptr;
   absl::flat_hash_map<std::string, ColumnView> views_;
+  absl::flat_hash_map<std::string, ColumnView> presence_views_;
 };
 
 class RowSelector {

@@ -1,5 +1,6 @@
 #include "query/internal/worker.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -26,11 +27,26 @@ uint32_t QueryWorker::SlotFor(std::string_view key) {
   auto it = slot_of_key_.find(k);
   if (it != slot_of_key_.end()) return it->second;
   uint32_t slot = static_cast<uint32_t>(slot_keys_.size());
-  const std::string& stored = slot_keys_.emplace_back(key);
+  std::string_view stored = StoreKey(key);
+  slot_keys_.push_back(stored);
   slot_of_key_.emplace(absl::string_view(stored.data(), stored.size()), slot);
-  key_bytes_ += stored.capacity() + 48;
+  key_bytes_ += stored.size() + sizeof(std::string_view);
   for (auto& a : aggregators_) a->Resize(slot + 1);
   return slot;
+}
+
+std::string_view QueryWorker::StoreKey(std::string_view key) {
+  if (key.size() > key_left_) {
+    const size_t size = std::max(kKeyBlockBytes, key.size());
+    key_blocks_.push_back(std::make_unique<char[]>(size));
+    key_next_ = key_blocks_.back().get();
+    key_left_ = size;
+  }
+  std::memcpy(key_next_, key.data(), key.size());
+  std::string_view stored(key_next_, key.size());
+  key_next_ += key.size();
+  key_left_ -= key.size();
+  return stored;
 }
 
 size_t QueryWorker::MemoryBytes() const {
@@ -103,28 +119,54 @@ std::pair<uint64_t, uint64_t> ValueIdentity(const ColumnView& col, uint32_t row)
 
 }  // namespace
 
+uint32_t QueryWorker::LocalValueId(size_t c, const ColumnView& col, uint32_t row) {
+  std::vector<uint32_t>& by_code = code_ids_[c];
+  if (col.codes != nullptr && col.TypeAt(row) == TypeCode(ValueType::kString)) {
+    uint32_t& id = by_code[col.codes[row]];
+    if (id == kNoSlot) id = next_local_id_[c]++;
+    return id;
+  }
+  auto [it, fresh] = local_ids_[c].try_emplace(ValueIdentity(col, row), next_local_id_[c]);
+  if (fresh) ++next_local_id_[c];
+  return it->second;
+}
+
 size_t QueryWorker::AssignSlotsByIdentity(const int64_t* start,
                                           const std::vector<ColumnView>& cols,
                                           const std::vector<uint32_t>& rows) {
-  // Values get chunk-local ids (24 bits each: chunks hold far fewer rows than 2^24); (id0,
-  // id1, bucket) packs into one word whose
-  // slot is looked up once per chunk. Gives up (returning how far it got) when most rows
-  // bring a new value, i.e. on high-cardinality columns, where the direct path is cheaper.
-  for (auto& ids : local_ids_) ids.clear();
+  // Values get chunk-local ids (24 bits each: chunks hold far fewer rows than 2^24), from their
+  // dictionary code or their identity; (id0, id1, bucket) packs into one word whose slot is
+  // looked up once per chunk. Gives up (returning how far it got) when most rows bring a new
+  // value, i.e. on high-cardinality columns, where the direct path is cheaper.
+  for (size_t c = 0; c < cols.size(); ++c) {
+    local_ids_[c].clear();
+    next_local_id_[c] = 0;
+    code_ids_[c].assign(cols[c].codes != nullptr ? cols[c].dict_size : 0, kNoSlot);
+  }
   packed_slot_.clear();
+  // One breakdown, one bucket: the local id is the whole key, so slots go in an array.
+  const bool by_id = cols.size() == 1 && query_.layout.count == 1;
+  slot_of_local_id_.clear();
   size_t misses = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const uint32_t row = rows[k];
-    const uint32_t bucket = BucketOf(query_, start, row);
-    uint64_t packed = uint64_t{bucket} << 48;
-    for (size_t c = 0; c < cols.size(); ++c) {
-      auto [it, fresh] = local_ids_[c].try_emplace(ValueIdentity(cols[c], row),
-                                                    static_cast<uint32_t>(local_ids_[c].size()));
-      packed |= uint64_t{it->second} << (24 * c);
+    bool fresh;
+    uint32_t* slot;
+    if (by_id) {
+      const uint32_t id = LocalValueId(0, cols[0], row);
+      fresh = id == slot_of_local_id_.size();
+      if (fresh) slot_of_local_id_.push_back(SlotForRow(cols, row, 0));
+      slot = &slot_of_local_id_[id];
+    } else {
+      const uint32_t bucket = BucketOf(query_, start, row);
+      uint64_t packed = uint64_t{bucket} << 48;
+      for (size_t c = 0; c < cols.size(); ++c) packed |= uint64_t{LocalValueId(c, cols[c], row)} << (24 * c);
+      auto [it, inserted] = packed_slot_.try_emplace(packed, 0);
+      fresh = inserted;
+      if (fresh) it->second = SlotForRow(cols, row, bucket);
+      slot = &it->second;
     }
-    auto [it, fresh] = packed_slot_.try_emplace(packed, 0);
-    if (fresh) it->second = SlotForRow(cols, row, bucket);
-    slots_[k] = it->second;
+    slots_[k] = *slot;
     if (fresh && ++misses > 256 && misses * 4 > k) return k + 1;
   }
   return rows.size();

@@ -4,7 +4,6 @@
 // Thread-safety: a worker is used by one thread; after its thread joins, the executor reads it.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,17 +44,25 @@ class QueryWorker {
 
  private:
   static constexpr size_t kMaxFastBuckets = 1 << 16;
+  static constexpr size_t kKeyBlockBytes = 64 << 10;
+  // Copies `key` into the key arena (stable address).
+  std::string_view StoreKey(std::string_view key);
   Status AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows);
   // Low-cardinality fast path for one or two breakdowns; returns the rows it assigned.
   // `start` may be null when the query has a single bucket.
   size_t AssignSlotsByIdentity(const int64_t* start, const std::vector<ColumnView>& cols,
                                const std::vector<uint32_t>& rows);
+  // Chunk-local id of row's value in breakdown column c (see AssignSlotsByIdentity).
+  uint32_t LocalValueId(size_t c, const ColumnView& col, uint32_t row);
   uint32_t SlotForRow(const std::vector<ColumnView>& cols, uint32_t row, uint32_t bucket);
   Status Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows);
 
   const PreparedQuery& query_;
   std::vector<std::unique_ptr<Aggregator>> aggregators_;
-  std::deque<std::string> slot_keys_;
+  std::vector<std::string_view> slot_keys_;  // into key_blocks_
+  std::vector<std::unique_ptr<char[]>> key_blocks_;
+  char* key_next_ = nullptr;
+  size_t key_left_ = 0;
   absl::flat_hash_map<absl::string_view, uint32_t> slot_of_key_;
   size_t key_bytes_ = 0;
   std::vector<uint32_t> bucket_slot_;  // no breakdowns: slot per bucket (kNoSlot = none yet)
@@ -71,6 +78,9 @@ class QueryWorker {
   std::vector<int64_t> starts_, ends_;
   std::string key_;
   absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> local_ids_[2];
+  std::vector<uint32_t> code_ids_[2];  // dictionary code → local id
+  uint32_t next_local_id_[2] = {0, 0};
+  std::vector<uint32_t> slot_of_local_id_;
   absl::flat_hash_map<uint64_t, uint32_t> packed_slot_;
 };
 

@@ -4,6 +4,7 @@
 // Thread-safety: PlanScan's tasks may run concurrently (they only read the table).
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,8 +22,9 @@ struct TableRow {
 
 class TableChunk final : public Chunk {
  public:
-  TableChunk(const std::vector<TableRow>& rows, size_t begin, size_t end)
-      : rows_(rows), begin_(begin), end_(end) {
+  // With `dictionary`, string columns also carry dictionary codes (ColumnView::codes).
+  TableChunk(const std::vector<TableRow>& rows, size_t begin, size_t end, bool dictionary = false)
+      : rows_(rows), begin_(begin), end_(end), dictionary_(dictionary) {
     for (size_t r = begin; r < end; ++r) {
       starts_.push_back(rows[r].start_ns);
       ends_.push_back(rows[r].end_ns);
@@ -46,21 +48,39 @@ class TableChunk final : public Chunk {
         case Value::Kind::kNull: break;
       }
     }
+    if (dictionary_) AddDictionary(buffer.get());
     buffers_.push_back(std::move(buffer));
     return buffers_.back()->View();
   }
 
  private:
+  void AddDictionary(ColumnBuffer* buffer) {
+    const ColumnView view = buffer->View();
+    auto& codes = codes_.emplace_back(rows(), 0);
+    auto& dict = dicts_.emplace_back();
+    std::map<std::string_view, uint32_t> code_of;
+    for (size_t r = 0; r < rows(); ++r) {
+      if (view.TypeAt(r) != TypeCode(ValueType::kString)) continue;
+      auto [it, fresh] = code_of.try_emplace(view.strs[r], static_cast<uint32_t>(dict.size()));
+      if (fresh) dict.push_back(view.strs[r]);
+      codes[r] = it->second;
+    }
+    buffer->SetDictionary(codes.data(), dict.data(), static_cast<uint32_t>(dict.size()));
+  }
+
   const std::vector<TableRow>& rows_;
   size_t begin_, end_;
+  bool dictionary_;
+  std::deque<std::vector<uint32_t>> codes_;
+  std::deque<std::vector<std::string_view>> dicts_;
   std::vector<int64_t> starts_, ends_;
   std::vector<std::unique_ptr<ColumnBuffer>> buffers_;
 };
 
 class TableSource final : public ChunkSource {
  public:
-  explicit TableSource(std::vector<TableRow> rows, size_t chunk_rows = 4)
-      : rows_(std::move(rows)), chunk_rows_(chunk_rows) {}
+  explicit TableSource(std::vector<TableRow> rows, size_t chunk_rows = 4, bool dictionary = false)
+      : rows_(std::move(rows)), chunk_rows_(chunk_rows), dictionary_(dictionary) {}
 
   std::vector<ChunkTask> PlanScan(const ScanPlan& plan) override {
     last_plan_ = plan;
@@ -68,7 +88,7 @@ class TableSource final : public ChunkSource {
     for (size_t b = 0; b < rows_.size(); b += chunk_rows_) {
       size_t e = std::min(rows_.size(), b + chunk_rows_);
       tasks.push_back([this, b, e](const ChunkConsumer& consume) {
-        TableChunk chunk(rows_, b, e);
+        TableChunk chunk(rows_, b, e, dictionary_);
         return consume(chunk);
       });
     }
@@ -79,6 +99,7 @@ class TableSource final : public ChunkSource {
  private:
   std::vector<TableRow> rows_;
   size_t chunk_rows_;
+  bool dictionary_;
   ScanPlan last_plan_;
 };
 

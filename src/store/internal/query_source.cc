@@ -64,8 +64,9 @@ bool AllZero(const uint8_t* p, int width) {
   return true;
 }
 
-void SetHex(ColumnBuffer* out, size_t r, const uint8_t* p, int width, bool zero_is_null) {
-  if (zero_is_null && AllZero(p, width)) return;
+// Returns the text set (empty when the row stays null).
+std::string_view SetHex(ColumnBuffer* out, size_t r, const uint8_t* p, int width, bool zero_is_null) {
+  if (zero_is_null && AllZero(p, width)) return {};
   static const char kDigits[] = "0123456789abcdef";
   const size_t n = static_cast<size_t>(width) * 2;
   char* hex = out->AllocateText(n);
@@ -74,6 +75,7 @@ void SetHex(ColumnBuffer* out, size_t r, const uint8_t* p, int width, bool zero_
     hex[2 * i + 1] = kDigits[p[i] & 15];
   }
   out->SetString(r, std::string_view(hex, n));
+  return std::string_view(hex, n);
 }
 
 // Fills the derived/enum columns from per-row integer fields (head: uint8 vectors; segment
@@ -285,6 +287,21 @@ class SegmentChunk final : public query::Chunk {
     columns_.emplace(std::string(name), std::move(buffer));
     return view;
   }
+  // trace.parent_id: null for roots, known without building the hex ids.
+  StatusOr<ColumnView> ColumnPresence(std::string_view name) override {
+    if (QueryColumnFor(name) != QueryColumn::kParentId) return Column(name);
+    if (parent_presence_ == nullptr) {
+      ASSIGN_OR_RETURN(const DecodedBlock* b, Fixed(FixedColumn::kParentId));
+      if (b->bytes.size() < rows() * 8) return absl::DataLossError("segment id block too short");
+      auto buffer = std::make_unique<ColumnBuffer>(rows());
+      const auto* bytes = reinterpret_cast<const uint8_t*>(b->bytes.data());
+      for (size_t r = 0; r < rows(); ++r) {
+        if (b->IsValid(r) && !AllZero(bytes + r * 8, 8)) buffer->MarkPresent(r, ValueType::kString);
+      }
+      parent_presence_ = std::move(buffer);
+    }
+    return parent_presence_->View();
+  }
 
  private:
   StatusOr<const DecodedBlock*> Fixed(FixedColumn c) {
@@ -307,13 +324,24 @@ class SegmentChunk final : public query::Chunk {
   std::vector<int64_t> ends_;
   std::vector<std::unique_ptr<DecodedBlock>> kept_;
   absl::flat_hash_map<std::string, std::unique_ptr<ColumnBuffer>> columns_;
+  std::unique_ptr<ColumnBuffer> parent_presence_;
 };
 
 Status SegmentChunk::FillIds(QueryColumn c, ColumnBuffer* out) {
   const size_t n = rows();
   if (c == QueryColumn::kTraceId) {
     const uint64_t first = uint64_t{block_} * seg_.footer().block_rows;
-    for (size_t r = 0; r < n; ++r) SetHex(out, r, seg_.TraceOfRow(first + r).data(), 16, false);
+    // Rows of one trace are adjacent: they share one hex text (and so one identity).
+    const TraceId* previous = nullptr;
+    std::string_view previous_hex;
+    seg_.ForEachRowTrace(first, n, [&](size_t r, const TraceId& id) {
+      if (previous != &id) {
+        previous_hex = SetHex(out, r, id.data(), 16, false);
+        previous = &id;
+      } else {
+        out->SetString(r, previous_hex);
+      }
+    });
     return OkStatus();
   }
   FixedColumn stored = c == QueryColumn::kSpanId     ? FixedColumn::kSpanId
@@ -333,8 +361,29 @@ Status SegmentChunk::FillIds(QueryColumn c, ColumnBuffer* out) {
   return OkStatus();
 }
 
+// The string rows of a decoded block, with its dictionary codes when it has them.
+void FillStrings(const DecodedBlock& b, bool empty_is_null, ColumnBuffer* out) {
+  if (b.valid.empty() && !empty_is_null) {
+    out->AdoptStrings(b.strs);
+  } else {
+    for (size_t r = 0; r < b.rows; ++r) {
+      if (!b.IsValid(r)) continue;
+      if (!b.strs[r].empty() || !empty_is_null) out->SetString(r, b.strs[r]);
+    }
+  }
+  if (b.dict_encoded && b.codes.size() == b.rows) {
+    out->SetDictionary(b.codes.data(), b.dict.data(), static_cast<uint32_t>(b.dict.size()));
+  }
+}
+
 Status SegmentChunk::FillAttribute(std::string_view key, ColumnBuffer* out) {
-  for (size_t column : seg_.attribute_columns(key)) {
+  const std::vector<size_t>& columns = seg_.attribute_columns(key);
+  if (columns.size() == 1 && seg_.footer().columns[columns[0]].type == ValueType::kString) {
+    ASSIGN_OR_RETURN(const DecodedBlock* b, Keep(columns[0]));
+    FillStrings(*b, false, out);
+    return OkStatus();
+  }
+  for (size_t column : columns) {
     ASSIGN_OR_RETURN(const DecodedBlock* b, Keep(column));
     const ValueType type = seg_.footer().columns[column].type;
     for (size_t r = 0; r < rows(); ++r) {
@@ -380,11 +429,7 @@ Status SegmentChunk::Build(std::string_view name, ColumnBuffer* out) {
     }
     default: {
       ASSIGN_OR_RETURN(const DecodedBlock* b, Fixed(StoredStringColumn(c)));
-      const bool empty_null = EmptyIsNull(c);
-      for (size_t r = 0; r < n; ++r) {
-        if (!b->IsValid(r)) continue;
-        if (!b->strs[r].empty() || !empty_null) out->SetString(r, b->strs[r]);
-      }
+      FillStrings(*b, EmptyIsNull(c), out);
       return OkStatus();
     }
   }

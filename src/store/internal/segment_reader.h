@@ -12,6 +12,7 @@
 // Thread-safety: all const methods are thread-safe; MarkObsolete is thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -74,6 +75,10 @@ class Segment {
   // Row range [*begin, *end) of the trace; false if the segment does not hold it.
   bool FindTrace(const TraceId& id, uint64_t* begin, uint64_t* end) const;
   const TraceId& TraceOfRow(uint64_t row) const;
+  // Calls fn(row - first, trace id) for rows [first, first + n), walking the trace index once
+  // (one search, then sequential) instead of searching per row.
+  template <typename Fn>
+  void ForEachRowTrace(uint64_t first, size_t n, Fn&& fn) const;
 
   // Decodes block `block` of column `column` (indices into footer().columns).
   StatusOr<DecodedBlock> ReadBlock(size_t column, size_t block) const;
@@ -109,5 +114,16 @@ class Segment {
   absl::flat_hash_map<std::string, std::vector<size_t>> attribute_columns_;
   std::atomic<bool> obsolete_{false};
 };
+
+template <typename Fn>
+void Segment::ForEachRowTrace(uint64_t first, size_t n, Fn&& fn) const {
+  if (n == 0 || trace_ids_.empty()) return;
+  size_t t = static_cast<size_t>(
+      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), first) - trace_starts_.begin() - 1);
+  for (size_t i = 0; i < n; ++i) {
+    while (t + 1 < trace_ids_.size() && trace_starts_[t + 1] <= first + i) ++t;
+    fn(i, trace_ids_[t]);
+  }
+}
 
 }  // namespace waggle::store_internal
