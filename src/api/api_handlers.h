@@ -12,6 +12,9 @@
 //   GET /healthz                         always 200 "ok"
 //   GET /readyz                          200 once SetReady(true), else 503
 //   GET /metrics                         Prometheus text, including the store's statistics
+//   POST /CreateSamplingRule, /GetSamplingRules, /SamplingTargets, /Groups, ...
+//                                        X-Ray sampling rules and groups (api/xray_sampling_api.h);
+//                                        SigV4 clients, no API key
 //
 // Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
 // metrics are not. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
@@ -26,6 +29,7 @@
 #include <string>
 
 #include "api/honeycomb_api.h"
+#include "api/xray_sampling_api.h"
 #include "auth/api_keys.h"
 #include "common/metrics.h"
 #include "net/http_server.h"
@@ -37,6 +41,7 @@ struct ApiOptions {
   std::string version = "dev";
   std::string environment = "local";  // reported by /1/auth as environment and team
   std::string state_path;  // saved queries and markers (HoneycombApi); empty = memory only
+  std::string xray_state_path;  // X-Ray sampling rules and groups; empty = memory only
 };
 
 class ApiHandlers {
@@ -48,6 +53,9 @@ class ApiHandlers {
 
   // Marks the server ready (store open and listeners bound) or not ready (shutting down).
   void SetReady(bool ready) { ready_.store(ready, std::memory_order_release); }
+
+  // The X-Ray sampling/group API, also served on the X-Ray daemon's TCP address.
+  XraySamplingApi* xray_sampling() { return &xray_sampling_; }
 
  private:
   HttpResponse GetTrace(std::string_view id_text);
@@ -62,6 +70,7 @@ class ApiHandlers {
   Metrics* const metrics_;
   const ApiOptions options_;
   HoneycombApi honeycomb_;
+  XraySamplingApi xray_sampling_;
   std::atomic<bool> ready_{false};
   Histogram* const get_trace_seconds_;
   Histogram* const recent_traces_seconds_;

@@ -113,7 +113,8 @@ Status Server::Init() {
   receiver_ = std::make_unique<OtlpHttpReceiver>(store_.get(), &keys_, &metrics_);
   api_ = std::make_unique<ApiHandlers>(
       store_.get(), &keys_, &metrics_,
-      ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json")});
+      ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json"),
+                 JoinPath(config_.data_dir, "xray-state.json")});
 
   HttpServerOptions http_options;
   http_options.listen = config_.http_listen;
@@ -149,6 +150,8 @@ Status Server::Init() {
   }
   addresses_.otlp_grpc = *grpc_bound;
 
+  RETURN_IF_ERROR(StartXraySamplingProxy());
+
   // Mirror the HTTP layer's own rejections (413s and queue-full 503s happen before a handler).
   metrics_.AddCollector([this] {
     uint64_t too_large = 0;
@@ -181,6 +184,25 @@ Status Server::Init() {
   return OkStatus();
 }
 
+// The X-Ray daemon's TCP side: the SDKs' centralized-sampling calls (POST /GetSamplingRules,
+// /SamplingTargets) and the rest of the sampling/group API, on --xray-listen.
+Status Server::StartXraySamplingProxy() {
+  HttpServerOptions options;
+  options.listen = config_.xray_listen;
+  options.name = "xray_tcp";
+  options.worker_threads = 4;
+  options.max_body_bytes = XraySamplingApi::kMaxBodyBytes;
+  XraySamplingApi* api = api_->xray_sampling();
+  xray_tcp_server_ = NewHttpServer(options, [api](const HttpRequest& r) {
+    if (std::optional<HttpResponse> response = api->Handle(r)) return std::move(*response);
+    return NotFound(r);
+  });
+  StatusOr<std::string> bound = xray_tcp_server_->Start();
+  if (!bound.ok()) return Annotate(bound.status(), "binding --xray-listen (TCP) " + config_.xray_listen);
+  addresses_.xray = *bound;
+  return OkStatus();
+}
+
 HttpResponse Server::RouteApi(const HttpRequest& request) {
   if (request.path == "/v1/traces") return receiver_->HandleTraces(request);
   if (std::optional<HttpResponse> r = api_->Handle(request)) return std::move(*r);
@@ -209,7 +231,7 @@ std::string Server::Banner() const {
   b += "  UI + API    http://" + addresses_.http + "   (OTLP/HTTP also accepted at /v1/traces)\n";
   b += "  OTLP/HTTP   http://" + addresses_.otlp_http + "/v1/traces\n";
   b += "  OTLP/gRPC   " + addresses_.otlp_grpc + "\n";
-  b += "  X-Ray       not served yet (configured " + config_.xray_listen + ")\n";
+  b += "  X-Ray       sampling rules (TCP) " + addresses_.xray + "\n";
   if (keys_.local_mode()) {
     b += "  LOCAL MODE: no API key configured — any key is accepted from loopback clients only;\n"
          "              start with --api-key KEY to accept remote clients.\n";
@@ -226,6 +248,7 @@ Status Server::Shutdown() {
   if (api_) api_->SetReady(false);
   if (grpc_server_) grpc_server_->Stop(kShutdownGraceMs);
   if (otlp_server_) otlp_server_->Stop(kShutdownGraceMs);
+  if (xray_tcp_server_) xray_tcp_server_->Stop(kShutdownGraceMs);
   if (http_server_) http_server_->Stop(kShutdownGraceMs);
   Status st = OkStatus();
   if (store_) st = store_->Close();

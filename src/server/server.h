@@ -2,8 +2,9 @@
 //
 // Start() opens the embedded store (replaying the WAL), binds the API port (UI, REST APIs,
 // health, metrics, and OTLP/HTTP `/v1/traces` too) and the OTLP/HTTP port, marks /readyz ready
-// and the OTLP/gRPC port, marks /readyz ready and then writes the ready file. X-Ray is
-// configured but not served yet; its ready-file entry is empty. Shutdown() marks not-ready, stops both listeners (they finish
+// and the OTLP/gRPC port, marks /readyz ready and then writes the ready file. On
+// --xray-listen it serves the X-Ray daemon's TCP side (the SDKs' sampling-rule and
+// sampling-target calls, XraySamplingApi); the ready file's "xray" entry is that address. Shutdown() marks not-ready, stops both listeners (they finish
 // in-flight requests within a grace period), closes the store (which flushes) and removes the
 // ready file.
 //
@@ -59,6 +60,7 @@ class Server {
   Status Init();
   HttpResponse RouteApi(const HttpRequest& request);
   HttpResponse RouteOtlp(const HttpRequest& request);
+  Status StartXraySamplingProxy();
 
   const ServerConfig config_;
   const std::string version_;
@@ -69,6 +71,7 @@ class Server {
   std::unique_ptr<ApiHandlers> api_;
   std::unique_ptr<HttpServer> http_server_;
   std::unique_ptr<HttpServer> otlp_server_;
+  std::unique_ptr<HttpServer> xray_tcp_server_;  // X-Ray daemon TCP: sampling proxy
   std::unique_ptr<OtlpGrpcServer> grpc_server_;
   BoundAddresses addresses_;
   bool shut_down_ = false;

@@ -39,6 +39,7 @@ ServerConfig TestConfig(const TempDir& dir) {
   c.http_listen = "127.0.0.1:0";
   c.otlp_http_listen = "127.0.0.1:0";
   c.otlp_grpc_listen = "127.0.0.1:0";
+  c.xray_listen = "127.0.0.1:0";
   c.ready_file = (dir.path / "ready.json").string();
   c.wal_sync = WalSyncPolicy::kFsync;
   return c;
@@ -76,7 +77,19 @@ TEST(Server, IngestsOnBothPortsAndServesTraceTreeAfterRestart) {
     EXPECT_EQ(std::string_view(ready["http"].get_string().value()), a.http);
     EXPECT_EQ(std::string_view(ready["otlp_http"].get_string().value()), a.otlp_http);
     EXPECT_TRUE(std::string_view(ready["otlp_grpc"].get_string().value()).starts_with("127.0.0.1:"));
-    EXPECT_EQ(std::string_view(ready["xray"].get_string().value()), "");
+    EXPECT_EQ(std::string_view(ready["xray"].get_string().value()), a.xray);
+    EXPECT_TRUE(a.xray.starts_with("127.0.0.1:"));
+    {
+      // The X-Ray SDKs' sampling calls on the daemon's TCP address.
+      auto daemon = NewHttpClient(a.xray);
+      auto rules = daemon->Request("POST", "/GetSamplingRules", {}, "{}");
+      ASSERT_TRUE(rules.ok()) << rules.status();
+      EXPECT_EQ(rules->status, 200);
+      EXPECT_NE(rules->body.find("\"RuleName\":\"Default\""), std::string::npos) << rules->body;
+      auto unknown = daemon->Request("POST", "/v1/traces", {}, "{}");
+      ASSERT_TRUE(unknown.ok());
+      EXPECT_EQ(unknown->status, 404);
+    }
     EXPECT_NE((*server)->Banner().find("LOCAL MODE"), std::string::npos);
 
     auto otlp = NewHttpClient(a.otlp_http);
