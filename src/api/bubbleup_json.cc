@@ -72,7 +72,12 @@ Status ParseSelection(element value, BubbleUpSelection* sel) {
   }
   std::string filters_json;
   bool has_region = false;
+  std::vector<std::string_view> seen;
   for (auto [key, field] : obj) {
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return FieldError("selection." + std::string(key), "given twice");
+    }
+    seen.push_back(key);
     if (key == "filters" || key == "filter_combination") {
       filters_json += (filters_json.empty() ? "{" : ",");
       filters_json += "\"" + std::string(key) + "\":" + simdjson::to_string(field);

@@ -88,6 +88,8 @@ TEST(BubbleUpJson, BadFieldsAreNamed) {
             "dataset: expected a service name or \"__all__\"");
   EXPECT_EQ(ErrorOf(R"({"selection": {"duration_ms": [1, 2]}, "colums": []})"),
             "colums: unknown field");
+  EXPECT_EQ(ErrorOf(R"({"selection": {"duration_ms": [1, 2], "start_time": 1, "start_time": 2}})"),
+            "selection.start_time: given twice");
   EXPECT_EQ(ErrorOf(R"({"limit": 1, "limit": 2, "selection": {"duration_ms": [1, 2]}})"),
             "limit: given twice");
 }
