@@ -221,6 +221,9 @@ class Waggle:
     def search(self, body):
         return self._post("/api/v1/traces/search", body)
 
+    def bubbleup(self, body):
+        return self._post("/api/v1/bubbleup", body)
+
     def trace(self, trace_id):
         status, data = self.http.request("GET", f"/api/v1/traces/{trace_id}")
         if status != 200:
@@ -730,8 +733,60 @@ class SlowestRootsQuery(Question):
         cmp_top(check, who, ref, got, False)
 
 
+# Q9 BubbleUp: slow spans (duration >= 500 ms) vs every other span, per value of a few string
+# columns. ClickHouse does the same work as countIf inside/outside the region grouped by value,
+# one GROUP BY per column (a missing attribute reads as '' there, as the "missing" bucket here).
+class BubbleUpSlow(Question):
+    LO_MS, HI_MS = 500, 10**9
+    COLUMNS = (("service.name", "service", "service"),
+               ("name", "name", "name"),
+               ("http.route", "attr_values[indexOf(attr_keys, 'http.route')]",
+                "attributes_string['http.route']"))
+
+    def __init__(self):
+        super().__init__("bubbleup_slow", "BubbleUp: duration >= 500 ms vs the rest, 3 columns")
+
+    def waggle(self, w, c):
+        body = {"dataset": "__all__", "query": c.spec(),
+                "selection": {"duration_ms": [self.LO_MS, self.HI_MS]},
+                "columns": [col for col, _, _ in self.COLUMNS], "limit": 1000}
+        return lambda: w.bubbleup(body)
+
+    @staticmethod
+    def engine_ms(raw):
+        return float(json.loads(raw)["stats"]["elapsed_ms"])
+
+    def norm_waggle(self, raw):
+        out = {}
+        for col in json.loads(raw)["columns"]:
+            for b in col["buckets"]:
+                if "value" in b or "missing" in b:
+                    out[(col["column"], b.get("value"))] = (b["selection"]["count"], b["baseline"]["count"])
+        return out
+
+    def _sql(self, where, exprs):
+        inside = f"duration_ns >= {self.LO_MS * 10**6} AND duration_ns <= {self.HI_MS * 10**6}"
+        parts = [f"SELECT '{col}' AS c, toString({expr}) AS v, countIf({inside}) AS sel, "
+                 f"countIf(NOT ({inside})) AS base FROM spans WHERE {where} GROUP BY v"
+                 for (col, _, _), expr in zip(self.COLUMNS, exprs)]
+        return " UNION ALL ".join(parts)
+
+    def sql18(self, c):
+        return self._sql(c.w18, [e18 for _, e18, _ in self.COLUMNS])
+
+    def sqldb(self, c):
+        return self._sql(c.wdb, [edb for _, _, edb in self.COLUMNS])
+
+    def norm_ch(self, rows):
+        return {(r[0], r[1] if r[1] != "" else None): (int(r[2]), int(r[3])) for r in rows}
+
+    def compare(self, check, who, ref, got):
+        cmp_exact_dict(check, who, ref, got, what="(selection, baseline) counts")
+
+
 QUESTIONS = [CountByService(), PercentilesByName(), HeatmapByMinute(), DistinctUsersByRoute(),
-             AvgByUserTop10(), ErrorsByService5m(), CountContains(), SlowestRoots(), SlowestRootsQuery()]
+             AvgByUserTop10(), ErrorsByService5m(), CountContains(), SlowestRoots(), SlowestRootsQuery(),
+             BubbleUpSlow()]
 
 TRACE_COLUMNS_18 = ("trace_id, span_id, parent_span_id, start_ns, duration_ns, service, name, kind, "
                     "status_code, status_message, attr_keys, attr_values, num_keys, num_values, res_keys, res_values")
@@ -836,7 +891,7 @@ def run(args):
         engine = {}
         for sysname, fn, norm, eng in (
                 ("waggle", q.waggle(w, c), q.norm_waggle,
-                 None if isinstance(q, SlowestRoots) else waggle_engine_ms),
+                 None if isinstance(q, SlowestRoots) else getattr(q, "engine_ms", waggle_engine_ms)),
                 ("chdb", (lambda sql=q.sqldb(c): db.query(sql)), lambda raw: q.norm_ch(json.loads(raw)["data"]),
                  ch_engine_ms),
                 ("clickhouse-18.16", (lambda sql=q.sql18(c): ch.query(sql)),

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "api/bubbleup_json.h"
 #include "api/json_writer.h"
 #include "api/query_json.h"
 #include "api/trace_search_json.h"
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::string_view kTracesPrefix = "/api/v1/traces";
 constexpr std::string_view kSearchPath = "/api/v1/traces/search";
+constexpr std::string_view kBubbleUpPath = "/api/v1/bubbleup";
 
 HttpResponse JsonErr(int status, std::string_view message) {
   return HttpResponse::Json(status, JsonError(message));
@@ -64,7 +66,8 @@ std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
   // Honeycomb's /1 resources take other methods too (HoneycombApi checks them).
   const bool honeycomb = StartsWith(path, "/1/") && path != "/1/auth";
   const bool search = path == kSearchPath && request.method == "POST";
-  if (!honeycomb && !search && request.method != "GET" && request.method != "HEAD") {
+  const bool bubbleup = path == kBubbleUpPath && request.method == "POST";
+  if (!honeycomb && !search && !bubbleup && request.method != "GET" && request.method != "HEAD") {
     HttpResponse r = JsonErr(405, "method " + request.method + " not allowed on " +
                                       request.path + "; use GET");
     r.headers.emplace_back("Allow", "GET, HEAD");
@@ -86,6 +89,13 @@ std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
     if (std::optional<HttpResponse> r = honeycomb_.Handle(request)) return r;
   }
   if (search) return SearchTraces(request);
+  if (bubbleup) return BubbleUp(request);
+  if (path == kBubbleUpPath) {
+    HttpResponse r = JsonErr(405, "method " + request.method + " not allowed on " +
+                                      request.path + "; use POST");
+    r.headers.emplace_back("Allow", "POST");
+    return r;
+  }
   if (path == kTracesPrefix || path == "/api/v1/traces/") return ListTraces(request);
   if (StartsWith(path, "/api/v1/traces/")) {
     std::string_view id = path.substr(kTracesPrefix.size() + 1);
@@ -147,6 +157,21 @@ HttpResponse ApiHandlers::SearchTraces(const HttpRequest& request) {
     return JsonErr(status, "trace search failed: " + std::string(traces.status().message()));
   }
   return HttpResponse::Json(200, TraceSummariesJson(*traces));
+}
+
+HttpResponse ApiHandlers::BubbleUp(const HttpRequest& request) {
+  StatusOr<query::BubbleUpRequest> req = ParseBubbleUpJson(request.body);
+  if (!req.ok()) return JsonErr(400, std::string(req.status().message()));
+  StatusOr<query::BubbleUpResult> result = store_->BubbleUp(*req);
+  if (!result.ok()) {
+    const absl::StatusCode code = result.status().code();
+    const int status = code == absl::StatusCode::kInvalidArgument     ? 400
+                       : code == absl::StatusCode::kResourceExhausted ? 422
+                       : code == absl::StatusCode::kUnimplemented     ? 501
+                                                                      : 500;
+    return JsonErr(status, std::string(result.status().message()));
+  }
+  return HttpResponse::Json(200, BubbleUpResultToJson(*result));
 }
 
 HttpResponse ApiHandlers::Auth(const HttpRequest& request) const {

@@ -7,6 +7,9 @@
 //   POST /api/v1/traces/search           trace search (api/trace_search_json.h): the slowest or
 //                                        newest root spans matching filters, with each trace's
 //                                        span count, services and error flag
+//   POST /api/v1/bubbleup                BubbleUp (api/bubbleup_json.h): how a selection's rows
+//                                        differ from the rest of a query's rows, per column;
+//                                        400 bad field, 422 past the memory budget
 //   GET /1/auth                          Honeycomb's key-introspection shape; 401 on a bad key
 //   /1/queries, /1/query_results, /1/datasets, /1/columns, /1/markers: api/honeycomb_api.h
 //   GET /healthz                         always 200 "ok"
@@ -61,6 +64,7 @@ class ApiHandlers {
   HttpResponse GetTrace(std::string_view id_text);
   HttpResponse ListTraces(const HttpRequest& request);
   HttpResponse SearchTraces(const HttpRequest& request);
+  HttpResponse BubbleUp(const HttpRequest& request);
   HttpResponse Auth(const HttpRequest& request) const;
   HttpResponse RenderMetrics();
   void UpdateStoreGauges();

@@ -193,5 +193,20 @@ TEST_F(ApiHandlersTest, MetricsIncludeStoreStatsAndQueryLatency) {
   EXPECT_NE(text.find("waggle_query_seconds_count{op=\"get_trace\"} 1\n"), std::string::npos);
 }
 
+TEST_F(ApiHandlersTest, BubbleUpRoute) {
+  HttpRequest r = Get("/api/v1/bubbleup");
+  auto get = api.Handle(r);
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->status, 405);
+  r.method = "POST";
+  r.body = R"({"selection": {"duration_ms": [5, 1]}})";
+  auto bad = api.Handle(r);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("selection.duration_ms"), std::string::npos) << bad->body;
+  r.body = R"({"selection": {"duration_ms": [1, 5]}})";
+  auto fake = api.Handle(r);
+  EXPECT_EQ(fake->status, 501) << fake->body;  // FakeStore keeps Store's default
+}
+
 }  // namespace
 }  // namespace waggle

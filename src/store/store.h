@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "env/env.h"
 #include "model/span.h"
+#include "query/bubbleup.h"
 #include "query/query_spec.h"
 #include "query/search.h"
 #include "wal/wal.h"
@@ -112,6 +113,15 @@ class Store {
   // Trace search: the best `search.limit` rows (query/search.h), each with its whole trace's
   // span count, services and error flag.
   virtual StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch& search) = 0;
+
+  // BubbleUp (query/bubbleup.h): how the selection's rows differ from the rest of the query's
+  // rows, column by column; an empty request.columns compares every column the store has seen.
+  // InvalidArgument for a bad request, ResourceExhausted past the query memory budget. The
+  // default implementation (backends that cannot run it yet) returns Unimplemented.
+  virtual StatusOr<query::BubbleUpResult> BubbleUp(const query::BubbleUpRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("this store backend does not run BubbleUp");
+  }
 
   // Writes the whole head to segments now and deletes the WAL files it covered.
   virtual Status Flush() = 0;

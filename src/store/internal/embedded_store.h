@@ -63,6 +63,7 @@ class EmbeddedStore final : public Store {
   StatusOr<std::vector<ColumnInfo>> Columns() override;
   StatusOr<query::QueryResult> Query(const query::QueryRequest& request) override;
   StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch& search) override;
+  StatusOr<query::BubbleUpResult> BubbleUp(const query::BubbleUpRequest& request) override;
   Status Flush() override;
   Status Maintain() override;
   StoreStats Stats() override;

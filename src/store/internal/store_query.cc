@@ -1,7 +1,8 @@
-// EmbeddedStore's whole-query operations: the query executor and trace search over the
-// store's read snapshot.
+// EmbeddedStore's whole-query operations: the query executor, BubbleUp and trace search over
+// the store's read snapshot.
 #include <set>
 
+#include "query/bubbleup.h"
 #include "query/executor.h"
 #include "query/search.h"
 #include "store/internal/embedded_store.h"
@@ -34,6 +35,20 @@ StatusOr<query::QueryResult> EmbeddedStore::Query(const query::QueryRequest& req
   std::unique_ptr<query::ChunkSource> source = MakeChunkSource(&open_status);
   StatusOr<query::QueryResult> result = query::Execute(request, *source, QueryOptions());
   if (!open_status.ok()) return open_status;
+  return result;
+}
+
+StatusOr<query::BubbleUpResult> EmbeddedStore::BubbleUp(const query::BubbleUpRequest& request) {
+  std::vector<std::string> all_columns;
+  if (request.columns.empty()) {
+    ASSIGN_OR_RETURN(std::vector<ColumnInfo> infos, Columns());
+    for (ColumnInfo& c : infos) all_columns.push_back(std::move(c.name));
+  }
+  Status open_status;
+  std::unique_ptr<query::ChunkSource> source = MakeChunkSource(&open_status);
+  StatusOr<query::BubbleUpResult> result =
+      query::BubbleUp(request, all_columns, *source, QueryOptions());
+  RETURN_IF_ERROR(open_status);
   return result;
 }
 

@@ -362,6 +362,50 @@ TEST(Store, ColumnsListsFixedAndAttributeColumnsWithTypes) {
   }
 }
 
+// Slow spans (900 ms) are in eu-west, fast ones (5 ms) mostly in us-east.
+SpanBatch RegionSpans(int count) {
+  BatchBuilder b;
+  for (int i = 0; i < count; ++i) {
+    const bool slow = i % 10 == 0;
+    const int64_t start = kBase + int64_t{i} * 1'000'000;
+    b.Add(RowKind::kSpan, TestTraceId(1000 + i), TestSpanId(1000 + i), SpanId{}, start,
+          start + (slow ? 900'000'000 : 5'000'000), "GET /", "api");
+    b.Str("app.region", slow || i % 7 == 0 ? "eu-west" : "us-east");
+    b.Int("app.shard", i % 3);
+  }
+  return b.Take();
+}
+
+TEST(Store, BubbleUpGivesTheSameAnswerFromHeadAndSegments) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Append(RegionSpans(200)).ok());
+  query::BubbleUpRequest req;
+  req.dataset = "api";
+  req.spec.start_time = kBase / 1'000'000'000 - 10;
+  req.spec.end_time = kBase / 1'000'000'000 + 10;
+  req.selection.lo = 500;
+  req.selection.hi = 1000;
+  auto check = [&](const char* where) {
+    auto r = (*store)->BubbleUp(req);
+    ASSERT_TRUE(r.ok()) << where << ": " << r.status();
+    EXPECT_EQ(r->selection_rows, 20u) << where;
+    EXPECT_EQ(r->baseline_rows, 180u) << where;
+    ASSERT_FALSE(r->columns.empty()) << where;
+    EXPECT_EQ(r->columns[0].column, "app.region") << where;
+    EXPECT_EQ(r->columns[0].buckets[0].value, query::Value::String("eu-west")) << where;
+    EXPECT_EQ(r->columns[0].buckets[0].selection_count, 20u) << where;
+    for (const query::BubbleUpColumn& c : r->columns) {
+      EXPECT_NE(c.column, "duration_ms") << where;
+      EXPECT_NE(c.column, "trace.trace_id") << where;
+    }
+  };
+  check("head");
+  ASSERT_TRUE((*store)->Flush().ok());
+  check("segment");
+}
+
 TEST(Store, BackgroundThreadsFlushAndCompact) {
   auto env = NewMemEnv();
   StoreOptions o = TestOptions(env.get());
