@@ -79,7 +79,7 @@ struct ApiHandlersTest : ::testing::Test {
   FakeStore store;
   ApiKeys keys;
   Metrics metrics;
-  ApiHandlers api{&store, &keys, &metrics, {"1.2.3", "test-env", ""}};
+  ApiHandlers api{&store, &keys, &metrics, {"1.2.3", "test-env", "", ""}};
 };
 
 TEST_F(ApiHandlersTest, UnknownPathIsNotHandled) {
