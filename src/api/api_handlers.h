@@ -12,6 +12,8 @@
 //   GET /healthz                         always 200 "ok"
 //   GET /readyz                          200 once SetReady(true), else 503
 //   GET /metrics                         Prometheus text, including the store's statistics
+//   POST /TraceSegments, POST /Traces    X-Ray PutTraceSegments and BatchGetTraces
+//                                        (api/xray_trace_api.h; AWS error shapes, no API key)
 //
 // Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
 // metrics are not. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
@@ -22,10 +24,12 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "api/honeycomb_api.h"
+#include "api/xray_trace_api.h"
 #include "auth/api_keys.h"
 #include "common/metrics.h"
 #include "net/http_server.h"
@@ -37,6 +41,8 @@ struct ApiOptions {
   std::string version = "dev";
   std::string environment = "local";  // reported by /1/auth as environment and team
   std::string state_path;  // saved queries and markers (HoneycombApi); empty = memory only
+  // Where X-Ray PutTraceSegments documents go; null = the X-Ray trace operations are not served.
+  xray::SegmentIngester* xray_ingester = nullptr;
 };
 
 class ApiHandlers {
@@ -62,6 +68,7 @@ class ApiHandlers {
   Metrics* const metrics_;
   const ApiOptions options_;
   HoneycombApi honeycomb_;
+  std::unique_ptr<XrayTraceApi> xray_traces_;  // null without options.xray_ingester
   std::atomic<bool> ready_{false};
   Histogram* const get_trace_seconds_;
   Histogram* const recent_traces_seconds_;

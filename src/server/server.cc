@@ -111,9 +111,11 @@ Status Server::Init() {
   store_ = std::move(*store);
 
   receiver_ = std::make_unique<OtlpHttpReceiver>(store_.get(), &keys_, &metrics_);
+  xray_ingester_ = std::make_unique<xray::SegmentIngester>(store_.get(), &metrics_);
   api_ = std::make_unique<ApiHandlers>(
       store_.get(), &keys_, &metrics_,
-      ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json")});
+      ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json"),
+                 xray_ingester_.get()});
 
   HttpServerOptions http_options;
   http_options.listen = config_.http_listen;
@@ -148,6 +150,7 @@ Status Server::Init() {
                     "binding --otlp-grpc-listen " + config_.otlp_grpc_listen);
   }
   addresses_.otlp_grpc = *grpc_bound;
+  RETURN_IF_ERROR(StartXray());
 
   // Mirror the HTTP layer's own rejections (413s and queue-full 503s happen before a handler).
   metrics_.AddCollector([this] {
@@ -181,6 +184,18 @@ Status Server::Init() {
   return OkStatus();
 }
 
+Status Server::StartXray() {
+  xray::XrayDaemonOptions options;
+  options.listen = config_.xray_listen;
+  xray_daemon_ = std::make_unique<xray::XrayDaemon>(options, xray_ingester_.get(), &metrics_);
+  StatusOr<std::string> bound = xray_daemon_->Start();
+  if (!bound.ok()) {
+    return Annotate(bound.status(), "binding --xray-listen " + config_.xray_listen);
+  }
+  addresses_.xray = *bound;
+  return OkStatus();
+}
+
 HttpResponse Server::RouteApi(const HttpRequest& request) {
   if (request.path == "/v1/traces") return receiver_->HandleTraces(request);
   if (std::optional<HttpResponse> r = api_->Handle(request)) return std::move(*r);
@@ -209,7 +224,8 @@ std::string Server::Banner() const {
   b += "  UI + API    http://" + addresses_.http + "   (OTLP/HTTP also accepted at /v1/traces)\n";
   b += "  OTLP/HTTP   http://" + addresses_.otlp_http + "/v1/traces\n";
   b += "  OTLP/gRPC   " + addresses_.otlp_grpc + "\n";
-  b += "  X-Ray       not served yet (configured " + config_.xray_listen + ")\n";
+  b += "  X-Ray       udp://" + addresses_.xray +
+       "   (daemon protocol; PutTraceSegments/BatchGetTraces on the API port)\n";
   if (keys_.local_mode()) {
     b += "  LOCAL MODE: no API key configured — any key is accepted from loopback clients only;\n"
          "              start with --api-key KEY to accept remote clients.\n";
@@ -227,8 +243,13 @@ Status Server::Shutdown() {
   if (grpc_server_) grpc_server_->Stop(kShutdownGraceMs);
   if (otlp_server_) otlp_server_->Stop(kShutdownGraceMs);
   if (http_server_) http_server_->Stop(kShutdownGraceMs);
+  if (xray_daemon_) xray_daemon_->Stop();
   Status st = OkStatus();
-  if (store_) st = store_->Close();
+  if (xray_ingester_ && store_) st = xray_ingester_->FlushPending();
+  if (store_) {
+    Status closed = store_->Close();
+    if (st.ok()) st = closed;
+  }
   // A clean stop removes the ready file so nobody connects to a stale address.
   if (!config_.ready_file.empty() && !addresses_.http.empty()) {
     ::unlink(config_.ready_file.c_str());
