@@ -17,7 +17,7 @@ constexpr std::string_view kTrace = "1-5759e988-bd862e3fe1be46a994272793";
 constexpr std::string_view kSegment = R"({
   "name": "backend-flask", "id": "70de5b6f19ff9a0a", "trace_id": "1-5759e988-bd862e3fe1be46a994272793",
   "start_time": 1.478293361271E9, "end_time": 1478293361.449,
-  "origin": "AWS::EC2::Instance", "user": "user-1001", "service": {"version": "1.2.3"},
+  "origin": "AWS::EC2::Instance", "user": "user-1001", "service": {"version": "1.2.3", "runtime": "CPython"},
   "http": {"request": {"method": "GET", "url": "http://localhost/api/activities/home",
                        "user_agent": "curl/8", "client_ip": "10.0.0.1", "x_forwarded_for": true},
            "response": {"status": 500, "content_length": 42}},
@@ -124,6 +124,7 @@ TEST(DecodeSegmentDocument, SegmentBecomesServerSpanWithOtelAndXrayColumns) {
   EXPECT_EQ(Str(seg, "xray.origin"), "AWS::EC2::Instance");
   EXPECT_EQ(Str(seg, "enduser.id"), "user-1001");
   EXPECT_EQ(Str(seg, "service.version"), "1.2.3");
+  EXPECT_EQ(Str(seg, "service.runtime"), "CPython");
   EXPECT_EQ(Str(seg, "http.request.method"), "GET");
   EXPECT_EQ(Str(seg, "url.full"), "http://localhost/api/activities/home");
   EXPECT_EQ(Str(seg, "user_agent.original"), "curl/8");

@@ -43,31 +43,43 @@ std::vector<IngestResult> SegmentIngester::Ingest(const std::vector<std::string_
   std::vector<IngestResult> results(documents.size());
   SpanBatch batch;
   std::vector<size_t> in_batch;  // indexes of documents whose rows are in `batch`
+  // Decoding needs no lock; the table is then updated in document order under the lock.
+  struct TableOp {
+    Key key;
+    size_t document;  // index; held if results[document].held, else completed
+  };
+  std::vector<TableOp> ops;
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const size_t rows_before = batch.rows.size(), attrs_before = batch.attrs.size();
+    StatusOr<DocumentInfo> info = DecodeSegmentDocument(documents[i], &batch, options_.limits);
+    if (!info.ok()) {
+      results[i].status = info.status();
+      results[i].id = IdOf(documents[i]);
+      rejected_->Inc();
+      continue;
+    }
+    results[i].id = ToHex(info->id);
+    if (info->in_progress) {
+      // Held, not stored: take its rows back out of the batch.
+      batch.rows.resize(rows_before);
+      batch.attrs.resize(attrs_before);
+      results[i].held = true;
+      held_->Inc();
+    } else {
+      in_batch.push_back(i);
+    }
+    ops.push_back(TableOp{Key{info->trace_id, info->id}, i});
+  }
   std::vector<std::string> due;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < documents.size(); ++i) {
-      const size_t rows_before = batch.rows.size(), attrs_before = batch.attrs.size();
-      StatusOr<DocumentInfo> info = DecodeSegmentDocument(documents[i], &batch, options_.limits);
-      if (!info.ok()) {
-        results[i].status = info.status();
-        results[i].id = IdOf(documents[i]);
-        rejected_->Inc();
-        continue;
+    for (const TableOp& op : ops) {
+      if (results[op.document].held) {
+        pending_[op.key] =
+            Held{std::string(documents[op.document]), now + options_.in_progress_ttl};
+      } else {
+        pending_.erase(op.key);
       }
-      results[i].id = ToHex(info->id);
-      Key key{info->trace_id, info->id};
-      if (info->in_progress) {
-        // Held, not stored: take its rows back out of the batch.
-        batch.rows.resize(rows_before);
-        batch.attrs.resize(attrs_before);
-        pending_[key] = Held{std::string(documents[i]), now + options_.in_progress_ttl};
-        results[i].held = true;
-        held_->Inc();
-        continue;
-      }
-      pending_.erase(key);
-      in_batch.push_back(i);
     }
     due = TakeDueLocked(now, /*all=*/false);
     pending_gauge_->Set(static_cast<double>(pending_.size()));

@@ -11,8 +11,8 @@
 // one is held and later stored too; readers that rebuild segments (EncodeTraceSegments) prefer
 // the completed row.
 //
-// Thread-safety: every method is thread-safe. Store::Append is called without holding the
-// table's lock. Store and Metrics must outlive the ingester.
+// Thread-safety: every method is thread-safe. Documents are decoded and Store::Append is
+// called without holding the table's lock (which guards only the held-document table). Store and Metrics must outlive the ingester.
 #pragma once
 
 #include <chrono>

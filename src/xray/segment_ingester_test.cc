@@ -62,6 +62,20 @@ TEST(SegmentIngester, CompletedSegmentReplacesHeldInProgressOne) {
   EXPECT_FALSE(AnyInProgress(store.rows()));
 }
 
+TEST(SegmentIngester, InProgressAndCompletedInOneCallStoresOnlyTheCompleted) {
+  testing::FakeStore store;
+  Metrics metrics;
+  SegmentIngester ingester(&store, &metrics);
+  std::string open = Doc("4d5e6f7081920314", true), done = Doc("4d5e6f7081920314", false);
+  std::vector<IngestResult> r = ingester.Ingest({open, done}, Clock::now());
+  EXPECT_TRUE(r[0].held);
+  EXPECT_FALSE(r[1].held);
+  EXPECT_EQ(ingester.pending(), 0u);
+  ASSERT_TRUE(ingester.FlushPending().ok());
+  ASSERT_EQ(store.rows().size(), 1u);
+  EXPECT_FALSE(AnyInProgress(store.rows()));
+}
+
 TEST(SegmentIngester, UncompletedSegmentIsStoredAfterTtl) {
   testing::FakeStore store;
   Metrics metrics;

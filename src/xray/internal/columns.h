@@ -22,7 +22,6 @@ inline constexpr std::string_view kCausePaths = "xray.cause.paths";  // JSON arr
 
 // Fields with an OpenTelemetry semantic-convention name.
 inline constexpr std::string_view kUser = "enduser.id";
-inline constexpr std::string_view kServiceVersion = "service.version";
 
 inline constexpr std::string_view kAnnotationPrefix = "annotation.";
 inline constexpr std::string_view kMetadataPrefix = "metadata.";
@@ -39,8 +38,8 @@ inline constexpr std::string_view kExceptionSkipped = "exception.skipped";
 inline constexpr std::string_view kExceptionCause = "exception.cause";
 inline constexpr std::string_view kExceptionStack = "xray.exception.stack";  // JSON array text
 
-// `http`, `aws` and `sql` are flattened to dotted keys under their own name
-// ("http.request.method", "aws.ec2.instance_id", "sql.url"), except these, which take the
+// `http`, `aws`, `sql` and `service` are flattened to dotted keys under their own name
+// ("http.request.method", "aws.ec2.instance_id", "sql.url", "service.version"), except these, which take the
 // OpenTelemetry name.
 struct Rename {
   std::string_view xray_path;

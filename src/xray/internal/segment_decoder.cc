@@ -17,7 +17,7 @@ using simdjson::dom::object;
 using namespace waggle::xray_internal;
 
 constexpr int kMaxFlattenDepth = 5;  // deeper objects are kept as JSON text
-constexpr double kMaxEpochSeconds = 1e11;
+constexpr double kMaxEpochSeconds = 9e9;  // year 2255; keeps nanoseconds within int64
 
 size_t CodePoints(std::string_view s) {
   size_t n = 0;
@@ -297,15 +297,13 @@ Status Decoder::DecodeFields(object obj, const std::string& path) {
       if (value.get(b) != simdjson::SUCCESS) return Invalid(Sub(path, key), "expected a boolean");
       AddBool(key == "error" ? kError : key == "fault" ? kFault
               : key == "throttle" ? kThrottle : kInferred, b);
-    } else if (key == "http" || key == "aws" || key == "sql") {
+    } else if (key == "http" || key == "aws" || key == "sql") {  // "service" below
       if (t != element_type::OBJECT) return Invalid(Sub(path, key), "expected an object");
       Flatten(key, value.get_object().value_unsafe(), 1);
     } else if (key == "service") {
-      std::string_view version;
-      if (t == element_type::OBJECT &&
-          value["version"].get(version) == simdjson::SUCCESS) {
-        AddString(kServiceVersion, Copy(version));
-      }
+      // {"version", "runtime", "runtime_version", ...}: service.version is OTel's name too.
+      if (t != element_type::OBJECT) return Invalid(Sub(path, key), "expected an object");
+      Flatten(key, value.get_object().value_unsafe(), 1);
     } else if (key == "precursor_ids") {
       if (t != element_type::ARRAY) return Invalid(Sub(path, key), "expected an array");
       AddString(kPrecursorIds, Copy(simdjson::minify(value)));

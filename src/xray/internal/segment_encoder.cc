@@ -108,7 +108,8 @@ std::string_view XrayPathOf(std::string_view column) {
     if (r.column == column) return r.xray_path;
   }
   if (StartsWith(column, "http.request.") || StartsWith(column, "http.response.") ||
-      StartsWith(column, "aws.") || StartsWith(column, "sql.")) {
+      StartsWith(column, "aws.") || StartsWith(column, "sql.") ||
+      (StartsWith(column, "service.") && column != "service.name")) {
     return column;
   }
   return {};
@@ -234,8 +235,6 @@ void Encoder::WriteEntity(const Span& s, bool top, int depth, std::string* out) 
       AppendKey(key == kNamespace ? "namespace" : key == kOrigin ? "origin" : "user", &first,
                 out);
       AppendValue(a, false, out);
-    } else if (key == kServiceVersion) {
-      sections.Put("service.version", &a);
     } else if (key == kError || key == kFault || key == kThrottle) {
       (key == kError ? error : key == kFault ? fault : throttle) = a.type == ValueType::kBool && a.b;
     } else if (key == kInferred || key == kPrecursorIds) {
