@@ -399,5 +399,26 @@ TEST(EncodeTraceSegments, OtlpSpansBecomeSegmentsWithSubsegments) {
   EXPECT_EQ(d.ByName("home-activities-mock-data").parent_span_id, server.span_id);
 }
 
+TEST(EncodeTraceSegments, SurvivesParentCyclesAndInvalidUtf8) {
+  Span a;
+  a.trace_id[15] = 1;
+  a.span_id[7] = 1;
+  a.parent_span_id[7] = 2;
+  a.kind = SpanKind::kInternal;
+  a.name = "a\xff";
+  a.service_name = "svc\xc3";
+  a.start_ns = 1'000'000'000;
+  a.end_ns = 2'000'000'000;
+  Span b = a;
+  b.span_id[7] = 2;
+  b.parent_span_id[7] = 1;
+  b.name = "b";
+  std::vector<EncodedSegment> docs = EncodeTraceSegments({a, b});
+  ASSERT_EQ(docs.size(), 1u);  // one of the two becomes the document, the other nests in it
+  Decoded d = MustDecode(docs[0].document);
+  EXPECT_EQ(d.rows.size(), 2u);
+  EXPECT_EQ(d.rows[0].name, "svc\xEF\xBF\xBD");  // U+FFFD replaces the invalid byte
+}
+
 }  // namespace
 }  // namespace waggle::xray
