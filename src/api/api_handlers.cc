@@ -55,9 +55,16 @@ ApiHandlers::ApiHandlers(Store* store, const ApiKeys* keys, Metrics* metrics, Ap
           LatencyBucketsSeconds(), {{"op", "search_traces"}})),
       auth_failures_(metrics->GetCounter("waggle_api_requests_rejected_total",
                                          "API requests rejected, by reason.",
-                                         {{"reason", "auth"}})) {}
+                                         {{"reason", "auth"}})) {
+  if (options_.xray_ingester != nullptr) {
+    xray_traces_ = std::make_unique<XrayTraceApi>(store, options_.xray_ingester, metrics);
+  }
+}
 
 std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
+  if (xray_traces_) {
+    if (std::optional<HttpResponse> r = xray_traces_->Handle(request)) return r;
+  }
   std::string_view path = request.path;
   if (XraySamplingApi::Owns(path)) return xray_sampling_.Handle(request);
   bool is_api = path == kTracesPrefix || StartsWith(path, "/api/") || StartsWith(path, "/1/");

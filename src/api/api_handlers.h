@@ -18,6 +18,8 @@
 //   POST /CreateSamplingRule, /GetSamplingRules, /SamplingTargets, /Groups, ...
 //                                        X-Ray sampling rules and groups (api/xray_sampling_api.h);
 //                                        SigV4 clients, no API key
+//   POST /TraceSegments, POST /Traces    X-Ray PutTraceSegments and BatchGetTraces
+//                                        (api/xray_trace_api.h; AWS error shapes, no API key)
 //
 // Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
 // metrics are not. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
@@ -28,11 +30,13 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "api/honeycomb_api.h"
 #include "api/xray_sampling_api.h"
+#include "api/xray_trace_api.h"
 #include "auth/api_keys.h"
 #include "common/metrics.h"
 #include "net/http_server.h"
@@ -45,6 +49,8 @@ struct ApiOptions {
   std::string environment = "local";  // reported by /1/auth as environment and team
   std::string state_path;  // saved queries and markers (HoneycombApi); empty = memory only
   std::string xray_state_path;  // X-Ray sampling rules and groups; empty = memory only
+  // Where X-Ray PutTraceSegments documents go; null = the X-Ray trace operations are not served.
+  xray::SegmentIngester* xray_ingester = nullptr;
 };
 
 class ApiHandlers {
@@ -75,6 +81,7 @@ class ApiHandlers {
   const ApiOptions options_;
   HoneycombApi honeycomb_;
   XraySamplingApi xray_sampling_;
+  std::unique_ptr<XrayTraceApi> xray_traces_;  // null without options.xray_ingester
   std::atomic<bool> ready_{false};
   Histogram* const get_trace_seconds_;
   Histogram* const recent_traces_seconds_;

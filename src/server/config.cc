@@ -71,7 +71,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"http-listen", "127.0.0.1:8080", "Address for the UI and every REST API (port 0 = any)"},
       {"otlp-http-listen", "127.0.0.1:4318", "Address for OTLP/HTTP ingest (port 0 = any)"},
       {"otlp-grpc-listen", "127.0.0.1:4317", "Address for OTLP/gRPC ingest (port 0 = any)"},
-      {"xray-listen", "127.0.0.1:2000", "Address for the X-Ray daemon protocol (not served yet)"},
+      {"xray-listen", "127.0.0.1:2000", "UDP address for the X-Ray daemon protocol (port 0 picks a free port)"},
       {"api-key", "", "API key accepted in x-honeycomb-team (repeatable; none = local mode)",
        true},
       {"retention", "7d", "Drop data older than this (e.g. 7d, 24h; 0 = forever)"},

@@ -111,10 +111,11 @@ Status Server::Init() {
   store_ = std::move(*store);
 
   receiver_ = std::make_unique<OtlpHttpReceiver>(store_.get(), &keys_, &metrics_);
+  xray_ingester_ = std::make_unique<xray::SegmentIngester>(store_.get(), &metrics_);
   api_ = std::make_unique<ApiHandlers>(
       store_.get(), &keys_, &metrics_,
       ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json"),
-                 JoinPath(config_.data_dir, "xray-state.json")});
+                 JoinPath(config_.data_dir, "xray-state.json"), xray_ingester_.get()});
 
   HttpServerOptions http_options;
   http_options.listen = config_.http_listen;
@@ -149,8 +150,7 @@ Status Server::Init() {
                     "binding --otlp-grpc-listen " + config_.otlp_grpc_listen);
   }
   addresses_.otlp_grpc = *grpc_bound;
-
-  RETURN_IF_ERROR(StartXraySamplingProxy());
+  RETURN_IF_ERROR(StartXray());
 
   // Mirror the HTTP layer's own rejections (413s and queue-full 503s happen before a handler).
   metrics_.AddCollector([this] {
@@ -184,11 +184,23 @@ Status Server::Init() {
   return OkStatus();
 }
 
-// The X-Ray daemon's TCP side: the SDKs' centralized-sampling calls (POST /GetSamplingRules,
-// /SamplingTargets) and the rest of the sampling/group API, on --xray-listen.
+Status Server::StartXray() {
+  xray::XrayDaemonOptions options;
+  options.listen = config_.xray_listen;
+  xray_daemon_ = std::make_unique<xray::XrayDaemon>(options, xray_ingester_.get(), &metrics_);
+  StatusOr<std::string> bound = xray_daemon_->Start();
+  if (!bound.ok()) {
+    return Annotate(bound.status(), "binding --xray-listen " + config_.xray_listen);
+  }
+  addresses_.xray = *bound;
+  return StartXraySamplingProxy();
+}
+
+// The X-Ray daemon's TCP side, on the port the UDP side bound: the SDKs' centralized-sampling
+// calls (POST /GetSamplingRules, /SamplingTargets) and the rest of the sampling/group API.
 Status Server::StartXraySamplingProxy() {
   HttpServerOptions options;
-  options.listen = config_.xray_listen;
+  options.listen = addresses_.xray;
   options.name = "xray_tcp";
   options.worker_threads = 4;
   options.max_body_bytes = XraySamplingApi::kMaxBodyBytes;
@@ -198,7 +210,7 @@ Status Server::StartXraySamplingProxy() {
     return NotFound(r);
   });
   StatusOr<std::string> bound = xray_tcp_server_->Start();
-  if (!bound.ok()) return Annotate(bound.status(), "binding --xray-listen (TCP) " + config_.xray_listen);
+  if (!bound.ok()) return Annotate(bound.status(), "binding --xray-listen (TCP) " + addresses_.xray);
   addresses_.xray = *bound;
   return OkStatus();
 }
@@ -231,7 +243,9 @@ std::string Server::Banner() const {
   b += "  UI + API    http://" + addresses_.http + "   (OTLP/HTTP also accepted at /v1/traces)\n";
   b += "  OTLP/HTTP   http://" + addresses_.otlp_http + "/v1/traces\n";
   b += "  OTLP/gRPC   " + addresses_.otlp_grpc + "\n";
-  b += "  X-Ray       sampling rules (TCP) " + addresses_.xray + "\n";
+  b += "  X-Ray       udp://" + addresses_.xray + " (daemon protocol), tcp://" + addresses_.xray +
+       " (sampling rules)\n"
+       "              PutTraceSegments, BatchGetTraces, sampling rules and groups on the API port\n";
   if (keys_.local_mode()) {
     b += "  LOCAL MODE: no API key configured — any key is accepted from loopback clients only;\n"
          "              start with --api-key KEY to accept remote clients.\n";
@@ -250,8 +264,13 @@ Status Server::Shutdown() {
   if (otlp_server_) otlp_server_->Stop(kShutdownGraceMs);
   if (xray_tcp_server_) xray_tcp_server_->Stop(kShutdownGraceMs);
   if (http_server_) http_server_->Stop(kShutdownGraceMs);
+  if (xray_daemon_) xray_daemon_->Stop();
   Status st = OkStatus();
-  if (store_) st = store_->Close();
+  if (xray_ingester_ && store_) st = xray_ingester_->FlushPending();
+  if (store_) {
+    Status closed = store_->Close();
+    if (st.ok()) st = closed;
+  }
   // A clean stop removes the ready file so nobody connects to a stale address.
   if (!config_.ready_file.empty() && !addresses_.http.empty()) {
     ::unlink(config_.ready_file.c_str());

@@ -2,11 +2,12 @@
 //
 // Start() opens the embedded store (replaying the WAL), binds the API port (UI, REST APIs,
 // health, metrics, and OTLP/HTTP `/v1/traces` too) and the OTLP/HTTP port, marks /readyz ready
-// and the OTLP/gRPC port, marks /readyz ready and then writes the ready file. On
-// --xray-listen it serves the X-Ray daemon's TCP side (the SDKs' sampling-rule and
-// sampling-target calls, XraySamplingApi); the ready file's "xray" entry is that address. Shutdown() marks not-ready, stops both listeners (they finish
-// in-flight requests within a grace period), closes the store (which flushes) and removes the
-// ready file.
+// the OTLP/gRPC port and the X-Ray daemon's port (--xray-listen: UDP for segment datagrams and,
+// on the same port number, TCP for the SDKs' sampling-rule and sampling-target calls), marks
+// /readyz ready and then writes the ready file. Shutdown() marks not-ready, stops the listeners
+// (they finish in-flight requests within a grace period) and the X-Ray daemon (which processes
+// what it has queued), stores held in-progress X-Ray segments, closes the store (which
+// flushes) and removes the ready file.
 //
 // Thread-safety: Start/Shutdown from one controlling thread; accessors are safe afterwards.
 #pragma once
@@ -23,6 +24,8 @@
 #include "net/http_server.h"
 #include "server/config.h"
 #include "store/store.h"
+#include "xray/segment_ingester.h"
+#include "xray/xray_daemon.h"
 
 namespace waggle {
 
@@ -31,7 +34,7 @@ struct BoundAddresses {
   std::string http;
   std::string otlp_http;
   std::string otlp_grpc;
-  std::string xray;
+  std::string xray;  // the X-Ray daemon's UDP address
 };
 
 // The ready-file JSON: {"http": "...", "otlp_http": "...", "otlp_grpc": "...", "xray": "..."}.
@@ -58,6 +61,9 @@ class Server {
  private:
   Server(const ServerConfig& config, std::string version);
   Status Init();
+  // The X-Ray daemon protocol on --xray-listen (UDP), then the sampling proxy on the same
+  // host:port over TCP.
+  Status StartXray();
   HttpResponse RouteApi(const HttpRequest& request);
   HttpResponse RouteOtlp(const HttpRequest& request);
   Status StartXraySamplingProxy();
@@ -68,6 +74,8 @@ class Server {
   ApiKeys keys_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<OtlpHttpReceiver> receiver_;
+  std::unique_ptr<xray::SegmentIngester> xray_ingester_;
+  std::unique_ptr<xray::XrayDaemon> xray_daemon_;
   std::unique_ptr<ApiHandlers> api_;
   std::unique_ptr<HttpServer> http_server_;
   std::unique_ptr<HttpServer> otlp_server_;

@@ -1,6 +1,9 @@
 #include "server/server.h"
 
 #include <simdjson.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -90,6 +93,9 @@ TEST(Server, IngestsOnBothPortsAndServesTraceTreeAfterRestart) {
       ASSERT_TRUE(unknown.ok());
       EXPECT_EQ(unknown->status, 404);
     }
+    EXPECT_TRUE(std::string_view(ready["xray"].get_string().value()).starts_with("127.0.0.1:"));
+    EXPECT_EQ(std::string_view(ready["xray"].get_string().value()), a.xray);
+    EXPECT_NE((*server)->Banner().find("udp://" + a.xray), std::string::npos);
     EXPECT_NE((*server)->Banner().find("LOCAL MODE"), std::string::npos);
 
     auto otlp = NewHttpClient(a.otlp_http);
@@ -136,6 +142,52 @@ TEST(Server, IngestsOnBothPortsAndServesTraceTreeAfterRestart) {
     EXPECT_EQ(std::string_view(child["name"].get_string().value()), "home-activities-mock-data");
     EXPECT_EQ(int64_t(child["attributes"]["app.result_length"].get_int64().value()), 5);
   }
+}
+
+// Sends one UDP datagram to "127.0.0.1:PORT".
+void SendUdp(const std::string& address, const std::string& datagram) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  ASSERT_EQ(::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof(to)),
+            static_cast<ssize_t>(datagram.size()));
+  ::close(fd);
+}
+
+TEST(Server, ReceivesXraySegmentsOverUdpAndServesThemBack) {
+  TempDir dir;
+  StatusOr<std::unique_ptr<Server>> server = Server::Start(TestConfig(dir), "test");
+  ASSERT_TRUE(server.ok()) << server.status();
+  const BoundAddresses& a = (*server)->addresses();
+  SendUdp(a.xray, "garbage");
+  SendUdp(a.xray, std::string("{\"format\":\"json\",\"version\":1}\n") +
+                      R"({"name":"backend-flask","id":"70de5b6f19ff9a0a",)"
+                      R"("trace_id":"1-5759e988-bd862e3fe1be46a994272793","start_time":100,)"
+                      R"("end_time":100.5,"http":{"response":{"status":200}},)"
+                      R"("subsegments":[{"name":"child","id":"0f910026178b71eb",)"
+                      R"("start_time":100.1,"end_time":100.2}]})");
+  auto api = NewHttpClient(a.http);
+  StatusOr<HttpClientResponse> r = absl::UnknownError("not tried");
+  for (int i = 0; i < 200; ++i) {
+    r = api->Request("GET", "/api/v1/traces/1-5759e988-bd862e3fe1be46a994272793", {}, "");
+    if (r.ok() && r->status == 200) break;
+    ::usleep(20'000);
+  }
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"child\""), std::string::npos) << r->body;
+  r = api->Request("POST", "/Traces", {{"Content-Type", "application/x-amz-json-1.1"}},
+                   R"({"TraceIds":["1-5759e988-bd862e3fe1be46a994272793"]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"Id\":\"70de5b6f19ff9a0a\""), std::string::npos) << r->body;
+  r = api->Request("GET", "/metrics", {}, "");
+  EXPECT_NE(r->body.find("waggle_xray_datagrams_total{result=\"bad_frame\"} 1"), std::string::npos);
+  EXPECT_NE(r->body.find("waggle_xray_datagrams_total{result=\"accepted\"} 1"), std::string::npos);
 }
 
 TEST(Server, ServesTheHomePageAndRendersHttpLayerErrorsAsOtlpStatus) {
