@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <memory>
 #include <numeric>
 
@@ -85,28 +86,49 @@ void PackBits(std::span<const uint64_t> values, int width, std::string* out) {
   if (bits > 0) out->push_back(static_cast<char>(static_cast<uint8_t>(acc)));
 }
 
-bool UnpackBits(ByteReader* in, size_t n, int width, std::vector<uint64_t>* out) {
-  if (width < 0 || width > 64 || n > kMaxBlockRows) return false;
-  if (width == 0) {
-    out->insert(out->end(), n, 0);
-    return true;
-  }
-  std::string_view bytes;
-  if (!in->ReadBytes((n * width + 7) / 8, &bytes)) return false;
+namespace {
+
+// Unpacks n little-endian `width`-bit values (1..64) from `bytes` (at least ceil(n*width/8)
+// bytes) into out[0..n). Values whose 8-byte window lies inside `bytes` are read with one
+// unaligned load; the rest (the tail, and widths over 56) byte by byte.
+void UnpackBitsInto(std::string_view bytes, size_t n, int width, uint64_t* out) {
   const uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
-  unsigned __int128 acc = 0;
-  int bits = 0;
-  size_t pos = 0;
-  out->reserve(out->size() + n);
-  for (size_t i = 0; i < n; ++i) {
-    while (bits < width) {
-      acc |= static_cast<unsigned __int128>(static_cast<uint8_t>(bytes[pos++])) << bits;
-      bits += 8;
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t i = 0;
+  if (width <= 56) {
+    for (; i < n; ++i) {
+      const size_t bit = i * static_cast<size_t>(width);
+      const size_t byte = bit >> 3;
+      if (byte + 8 > bytes.size()) break;
+      uint64_t word;
+      std::memcpy(&word, p + byte, 8);
+      out[i] = (word >> (bit & 7)) & mask;
     }
-    out->push_back(static_cast<uint64_t>(acc) & mask);
-    acc >>= width;
-    bits -= width;
   }
+  for (; i < n; ++i) {
+    const size_t bit = i * static_cast<size_t>(width);
+    unsigned __int128 acc = 0;
+    const size_t first = bit >> 3, last = (bit + width - 1) >> 3;
+    for (size_t b = first; b <= last; ++b) {
+      acc |= static_cast<unsigned __int128>(p[b]) << (8 * (b - first));
+    }
+    out[i] = static_cast<uint64_t>(acc >> (bit & 7)) & mask;
+  }
+}
+
+bool ReadPacked(ByteReader* in, size_t n, int width, std::string_view* bytes) {
+  if (width < 0 || width > 64 || n > kMaxBlockRows) return false;
+  return in->ReadBytes((n * static_cast<size_t>(width) + 7) / 8, bytes);
+}
+
+}  // namespace
+
+bool UnpackBits(ByteReader* in, size_t n, int width, std::vector<uint64_t>* out) {
+  std::string_view bytes;
+  if (!ReadPacked(in, n, width, &bytes)) return false;
+  const size_t old = out->size();
+  out->resize(old + n, 0);
+  if (width > 0) UnpackBitsInto(bytes, n, width, out->data() + old);
   return true;
 }
 
@@ -194,9 +216,14 @@ bool DecodeInts(ByteReader* in, size_t n, std::vector<int64_t>* out) {
       int64_t min;
       uint8_t width;
       if (!in->ReadZigZag(&min) || !in->ReadByte(&width)) return false;
-      std::vector<uint64_t> offsets;
-      if (!UnpackBits(in, n, width, &offsets)) return false;
-      for (uint64_t o : offsets) out->push_back(WrapAdd(min, static_cast<int64_t>(o)));
+      std::string_view bytes;
+      if (!ReadPacked(in, n, width, &bytes)) return false;
+      const size_t old = out->size();
+      out->resize(old + n, 0);
+      int64_t* values = out->data() + old;
+      // int64_t and uint64_t may alias: the offsets land in place, then min is added.
+      if (width > 0) UnpackBitsInto(bytes, n, width, reinterpret_cast<uint64_t*>(values));
+      for (size_t i = 0; i < n; ++i) values[i] = WrapAdd(min, values[i]);
       return true;
     }
     case IntEncoding::kRle: {

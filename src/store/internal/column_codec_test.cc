@@ -76,7 +76,8 @@ TEST(ColumnCodec, BitPackAllWidths) {
   for (int width = 0; width <= 64; ++width) {
     std::vector<uint64_t> v;
     uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
-    for (uint64_t i = 0; i < 37; ++i) v.push_back((i * 0x9e3779b97f4a7c15ull) & mask);
+    // Long enough that most values take the word-at-a-time path, and the tail the byte path.
+    for (uint64_t i = 0; i < 1000; ++i) v.push_back((i * 0x9e3779b97f4a7c15ull) & mask);
     std::string buf;
     PackBits(v, width, &buf);
     EXPECT_EQ(buf.size(), (v.size() * width + 7) / 8);
