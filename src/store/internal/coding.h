@@ -92,13 +92,18 @@ class ByteReader {
     return true;
   }
   bool ReadVarint(uint64_t* v) {
+    // Locals, not members, in the loop: the compiler keeps them in registers.
+    const auto* p = reinterpret_cast<const uint8_t*>(data_.data());
+    const size_t size = data_.size();
+    size_t pos = pos_;
     uint64_t result = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= data_.size()) return false;
-      uint8_t b = static_cast<uint8_t>(data_[pos_++]);
+      if (pos >= size) return false;
+      const uint8_t b = p[pos++];
       if (shift == 63 && b > 1) return false;
       result |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (b < 0x80) {
+        pos_ = pos;
         *v = result;
         return true;
       }

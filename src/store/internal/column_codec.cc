@@ -191,24 +191,29 @@ bool DecodeInts(ByteReader* in, size_t n, std::vector<int64_t>* out) {
       out->insert(out->end(), n, x);
       return true;
     }
-    case IntEncoding::kPlain:
+    case IntEncoding::kPlain: {
+      const size_t old = out->size();
+      out->resize(old + n);
+      int64_t* values = out->data() + old;
       for (size_t i = 0; i < n; ++i) {
-        int64_t x;
-        if (!in->ReadZigZag(&x)) return false;
-        out->push_back(x);
+        if (!in->ReadZigZag(&values[i])) return false;
       }
       return true;
+    }
     case IntEncoding::kDelta: {
       uint64_t gcd;
       int64_t x;
       if (n == 0) return true;
       if (!in->ReadVarint(&gcd) || !in->ReadZigZag(&x)) return false;
-      out->push_back(x);
+      const size_t old = out->size();
+      out->resize(old + n);
+      int64_t* values = out->data() + old;
+      values[0] = x;
       for (size_t i = 1; i < n; ++i) {
         int64_t q;
         if (!in->ReadZigZag(&q)) return false;
         x = WrapAdd(x, static_cast<int64_t>(static_cast<uint64_t>(q) * gcd));
-        out->push_back(x);
+        values[i] = x;
       }
       return true;
     }

@@ -291,12 +291,12 @@ class SegmentChunk final : public query::Chunk {
   StatusOr<ColumnView> ColumnPresence(std::string_view name) override {
     if (QueryColumnFor(name) != QueryColumn::kParentId) return Column(name);
     if (parent_presence_ == nullptr) {
-      ASSIGN_OR_RETURN(const DecodedBlock* b, Fixed(FixedColumn::kParentId));
-      if (b->bytes.size() < rows() * 8) return absl::DataLossError("segment id block too short");
+      ASSIGN_OR_RETURN(DecodedBlock b, seg_.ReadBlock(seg_.fixed_column(FixedColumn::kParentId),
+                                                      block_, Segment::BlockDetail::kPresence));
+      if (b.rows != rows()) return absl::DataLossError("segment block row count mismatch");
       auto buffer = std::make_unique<ColumnBuffer>(rows());
-      const auto* bytes = reinterpret_cast<const uint8_t*>(b->bytes.data());
       for (size_t r = 0; r < rows(); ++r) {
-        if (b->IsValid(r) && !AllZero(bytes + r * 8, 8)) buffer->MarkPresent(r, ValueType::kString);
+        if (b.IsValid(r)) buffer->MarkPresent(r, ValueType::kString);
       }
       parent_presence_ = std::move(buffer);
     }

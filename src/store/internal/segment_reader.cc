@@ -157,7 +157,31 @@ const TraceId& Segment::TraceOfRow(uint64_t row) const {
   return trace_ids_[(it - trace_starts_.begin()) - 1];
 }
 
-StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block) const {
+namespace {
+
+// valid[i] = 1 where parent reference i names a parent (0 = root; 1 = the next exception's 8
+// bytes, an all-zero one being a root too; other values a row of the block).
+bool PresenceOfParents(const std::vector<int64_t>& refs, std::string_view exceptions,
+                       std::vector<uint8_t>* valid) {
+  valid->assign(refs.size(), 0);
+  size_t k = 0;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const uint64_t ref = static_cast<uint64_t>(refs[i]);
+    if (ref == 0) continue;
+    if (ref == 1) {
+      if ((k + 1) * 8 > exceptions.size()) return false;
+      const std::string_view id = exceptions.substr(8 * k++, 8);
+      (*valid)[i] = id.find_first_not_of('\0') != std::string_view::npos;
+      continue;
+    }
+    (*valid)[i] = 1;
+  }
+  return k * 8 == exceptions.size();
+}
+
+}  // namespace
+
+StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block, BlockDetail detail) const {
   if (column >= footer_.columns.size() || block >= blocks()) {
     return absl::OutOfRangeError("no such segment block");
   }
@@ -170,7 +194,7 @@ StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block) const {
   std::string_view raw;
   RETURN_IF_ERROR(
       Annotate(DecompressBlock(stored, kMaxBlockRawBytes, out.raw_buffer.get(), &raw), path_));
-  RETURN_IF_ERROR(DecodeValues(column, block, raw, &out));
+  RETURN_IF_ERROR(DecodeValues(column, block, raw, detail, &out));
   return out;
 }
 
@@ -208,7 +232,7 @@ bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
 }
 
 Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
-                             DecodedBlock* out) const {
+                             BlockDetail detail, DecodedBlock* out) const {
   const ColumnMeta& col = footer_.columns[column];
   ByteReader in(raw);
   const size_t rows = block_row_count(block);
@@ -285,6 +309,10 @@ Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
       ok = non_null == rows && DecodeInts(&in, rows, &refs) && in.ReadVarint(&n_exc) &&
            n_exc <= rows && in.ReadBytes(n_exc * 8, &exc);
       if (!ok) break;
+      if (detail == BlockDetail::kPresence) {
+        ok = PresenceOfParents(refs, exc, &out->valid);
+        break;
+      }
       ASSIGN_OR_RETURN(DecodedBlock spans, ReadBlock(fixed_column(FixedColumn::kSpanId), block));
       out->bytes.assign(rows * 8, '\0');
       size_t k = 0;

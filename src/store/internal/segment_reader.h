@@ -80,8 +80,12 @@ class Segment {
   template <typename Fn>
   void ForEachRowTrace(uint64_t first, size_t n, Fn&& fn) const;
 
-  // Decodes block `block` of column `column` (indices into footer().columns).
-  StatusOr<DecodedBlock> ReadBlock(size_t column, size_t block) const;
+  // Decodes block `block` of column `column` (indices into footer().columns). With kPresence,
+  // a parent-id column's block comes back with only `valid` (1 = the row has a parent) and no
+  // bytes, without reading the span ids it refers to; other columns decode fully.
+  enum class BlockDetail { kValues, kPresence };
+  StatusOr<DecodedBlock> ReadBlock(size_t column, size_t block,
+                                   BlockDetail detail = BlockDetail::kValues) const;
   // Rows [begin, end) as owning spans, in segment order.
   StatusOr<std::vector<Span>> ReadRows(uint64_t begin, uint64_t end) const;
   // Calls fn(trace_id, start_ns, service, row) for every root span row (kSpan, zero parent),
@@ -97,7 +101,7 @@ class Segment {
   Segment() = default;
   Status LoadTraceIndex();
   StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
-  Status DecodeValues(size_t column, size_t block, std::string_view raw,
+  Status DecodeValues(size_t column, size_t block, std::string_view raw, BlockDetail detail,
                       DecodedBlock* out) const;
   // kStart values (u8 mode, then ints; see segment_writer.cc EncodeStarts).
   bool DecodeStarts(ByteReader* in, size_t block, size_t rows, std::vector<int64_t>* out) const;
