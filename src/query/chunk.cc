@@ -48,6 +48,29 @@ void ColumnBuffer::AdoptStrings(std::vector<std::string_view> v) {
   all_set_ = true;
 }
 
+void ColumnBuffer::MarkPresent(const std::vector<uint8_t>& present, ValueType t) {
+  if (present.empty()) return;  // the Adopt* call left every row of type t
+  const uint8_t code = TypeCode(t);
+  types_.resize(rows_);
+  for (size_t r = 0; r < rows_; ++r) types_[r] = r < present.size() && present[r] ? code : 0;
+  all_set_ = false;
+  uniform_ = 0;
+}
+void ColumnBuffer::AdoptInts(std::vector<int64_t> v, ValueType type,
+                             const std::vector<uint8_t>& present) {
+  AdoptInts(std::move(v), type);
+  MarkPresent(present, type);
+}
+void ColumnBuffer::AdoptDoubles(std::vector<double> v, const std::vector<uint8_t>& present) {
+  AdoptDoubles(std::move(v));
+  MarkPresent(present, ValueType::kDouble);
+}
+void ColumnBuffer::AdoptStrings(std::vector<std::string_view> v,
+                                const std::vector<uint8_t>& present) {
+  AdoptStrings(std::move(v));
+  MarkPresent(present, ValueType::kString);
+}
+
 char* ColumnBuffer::AllocateText(size_t n) {
   static constexpr size_t kBlockBytes = 64 * 1024;
   if (n > text_left_) {

@@ -71,6 +71,11 @@ class ColumnBuffer {
   void AdoptInts(std::vector<int64_t> v, ValueType type);
   void AdoptDoubles(std::vector<double> v);
   void AdoptStrings(std::vector<std::string_view> v);
+  // The same with nulls: row r holds a value (v[r]) of the one type exactly when `present` is
+  // empty or present[r] != 0.
+  void AdoptInts(std::vector<int64_t> v, ValueType type, const std::vector<uint8_t>& present);
+  void AdoptDoubles(std::vector<double> v, const std::vector<uint8_t>& present);
+  void AdoptStrings(std::vector<std::string_view> v, const std::vector<uint8_t>& present);
   // The dictionary of the string rows (see ColumnView::codes); both arrays must outlive the
   // views.
   void SetDictionary(const uint32_t* codes, const std::string_view* dict, uint32_t dict_size) {
@@ -86,6 +91,7 @@ class ColumnBuffer {
 
  private:
   void Mark(size_t r, ValueType t);
+  void MarkPresent(const std::vector<uint8_t>& present, ValueType t);
   int64_t* Ints();
   double* Doubles();
   std::string_view* Strs();

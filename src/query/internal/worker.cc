@@ -147,6 +147,11 @@ size_t QueryWorker::AssignSlotsByIdentity(const int64_t* start,
   // One breakdown, one bucket: the local id is the whole key, so slots go in an array.
   const bool by_id = cols.size() == 1 && query_.layout.count == 1;
   slot_of_local_id_.clear();
+  // One dictionary-coded breakdown and a series: (code, bucket) indexes an array of slots.
+  const size_t buckets = query_.layout.count;
+  const bool by_code_bucket = !by_id && cols.size() == 1 && cols[0].codes != nullptr &&
+                              uint64_t{cols[0].dict_size} * buckets <= kMaxFastBuckets;
+  if (by_code_bucket) slot_of_code_bucket_.assign(cols[0].dict_size * buckets, kNoSlot);
   size_t misses = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const uint32_t row = rows[k];
@@ -157,6 +162,11 @@ size_t QueryWorker::AssignSlotsByIdentity(const int64_t* start,
       fresh = id == slot_of_local_id_.size();
       if (fresh) slot_of_local_id_.push_back(SlotForRow(cols, row, 0));
       slot = &slot_of_local_id_[id];
+    } else if (by_code_bucket && cols[0].TypeAt(row) == TypeCode(ValueType::kString)) {
+      const uint32_t bucket = BucketOf(query_, start, row);
+      slot = &slot_of_code_bucket_[cols[0].codes[row] * buckets + bucket];
+      fresh = *slot == kNoSlot;
+      if (fresh) *slot = SlotForRow(cols, row, bucket);
     } else {
       const uint32_t bucket = BucketOf(query_, start, row);
       uint64_t packed = uint64_t{bucket} << 48;

@@ -81,6 +81,7 @@ class QueryWorker {
   std::vector<uint32_t> code_ids_[2];  // dictionary code → local id
   uint32_t next_local_id_[2] = {0, 0};
   std::vector<uint32_t> slot_of_local_id_;
+  std::vector<uint32_t> slot_of_code_bucket_;
   absl::flat_hash_map<uint64_t, uint32_t> packed_slot_;
 };
 

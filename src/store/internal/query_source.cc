@@ -304,10 +304,10 @@ class SegmentChunk final : public query::Chunk {
   }
 
  private:
-  StatusOr<const DecodedBlock*> Fixed(FixedColumn c) {
+  StatusOr<DecodedBlock*> Fixed(FixedColumn c) {
     return Keep(seg_.fixed_column(c));
   }
-  StatusOr<const DecodedBlock*> Keep(size_t column) {
+  StatusOr<DecodedBlock*> Keep(size_t column) {
     ASSIGN_OR_RETURN(DecodedBlock b, seg_.ReadBlock(column, block_));
     if (b.rows != rows()) return absl::DataLossError("segment block row count mismatch");
     kept_.push_back(std::make_unique<DecodedBlock>(std::move(b)));
@@ -361,14 +361,15 @@ Status SegmentChunk::FillIds(QueryColumn c, ColumnBuffer* out) {
   return OkStatus();
 }
 
-// The string rows of a decoded block, with its dictionary codes when it has them.
-void FillStrings(const DecodedBlock& b, bool empty_is_null, ColumnBuffer* out) {
-  if (b.valid.empty() && !empty_is_null) {
-    out->AdoptStrings(b.strs);
+// The string rows of a decoded block, with its dictionary codes when it has them. Takes the
+// block's string views (they point into the block's buffers, which stay).
+void FillStrings(DecodedBlock& b, bool empty_is_null, ColumnBuffer* out) {
+  if (!empty_is_null) {
+    out->AdoptStrings(std::move(b.strs), b.valid);
   } else {
     for (size_t r = 0; r < b.rows; ++r) {
       if (!b.IsValid(r)) continue;
-      if (!b.strs[r].empty() || !empty_is_null) out->SetString(r, b.strs[r]);
+      if (!b.strs[r].empty()) out->SetString(r, b.strs[r]);
     }
   }
   if (b.dict_encoded && b.codes.size() == b.rows) {
@@ -378,9 +379,16 @@ void FillStrings(const DecodedBlock& b, bool empty_is_null, ColumnBuffer* out) {
 
 Status SegmentChunk::FillAttribute(std::string_view key, ColumnBuffer* out) {
   const std::vector<size_t>& columns = seg_.attribute_columns(key);
-  if (columns.size() == 1 && seg_.footer().columns[columns[0]].type == ValueType::kString) {
-    ASSIGN_OR_RETURN(const DecodedBlock* b, Keep(columns[0]));
-    FillStrings(*b, false, out);
+  const ValueType only_type = columns.size() == 1 ? seg_.footer().columns[columns[0]].type
+                                                  : ValueType::kBool;
+  if (columns.size() == 1 && only_type != ValueType::kBool) {  // one type: whole-column copies
+    ASSIGN_OR_RETURN(DecodedBlock* b, Keep(columns[0]));  // read by this column only
+    switch (only_type) {
+      case ValueType::kString: FillStrings(*b, false, out); break;
+      case ValueType::kInt: out->AdoptInts(std::move(b->ints), ValueType::kInt, b->valid); break;
+      case ValueType::kDouble: out->AdoptDoubles(std::move(b->doubles), b->valid); break;
+      case ValueType::kBool: break;
+    }
     return OkStatus();
   }
   for (size_t column : columns) {
@@ -428,7 +436,7 @@ Status SegmentChunk::Build(std::string_view name, ColumnBuffer* out) {
       return OkStatus();
     }
     default: {
-      ASSIGN_OR_RETURN(const DecodedBlock* b, Fixed(StoredStringColumn(c)));
+      ASSIGN_OR_RETURN(DecodedBlock* b, Fixed(StoredStringColumn(c)));  // this column only
       FillStrings(*b, EmptyIsNull(c), out);
       return OkStatus();
     }
