@@ -184,16 +184,28 @@ Status Server::Init() {
   return OkStatus();
 }
 
+// UDP and TCP share the port number. With port 0 the UDP side picks a free port, which TCP may
+// not have free: then both are released and another port is tried.
 Status Server::StartXray() {
-  xray::XrayDaemonOptions options;
-  options.listen = config_.xray_listen;
-  xray_daemon_ = std::make_unique<xray::XrayDaemon>(options, xray_ingester_.get(), &metrics_);
-  StatusOr<std::string> bound = xray_daemon_->Start();
-  if (!bound.ok()) {
-    return Annotate(bound.status(), "binding --xray-listen " + config_.xray_listen);
+  const bool any_port = config_.xray_listen.ends_with(":0");
+  constexpr int kAttempts = 20;
+  Status last = OkStatus();
+  for (int attempt = 0; attempt < (any_port ? kAttempts : 1); ++attempt) {
+    xray::XrayDaemonOptions options;
+    options.listen = config_.xray_listen;
+    xray_daemon_ = std::make_unique<xray::XrayDaemon>(options, xray_ingester_.get(), &metrics_);
+    StatusOr<std::string> bound = xray_daemon_->Start();
+    if (!bound.ok()) {
+      return Annotate(bound.status(), "binding --xray-listen " + config_.xray_listen);
+    }
+    addresses_.xray = *bound;
+    last = StartXraySamplingProxy();
+    if (last.ok()) return last;
+    xray_tcp_server_.reset();
+    xray_daemon_->Stop();
+    xray_daemon_.reset();
   }
-  addresses_.xray = *bound;
-  return StartXraySamplingProxy();
+  return last;
 }
 
 // The X-Ray daemon's TCP side, on the port the UDP side bound: the SDKs' centralized-sampling
