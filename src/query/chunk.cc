@@ -48,7 +48,7 @@ void ColumnBuffer::AdoptStrings(std::vector<std::string_view> v) {
   all_set_ = true;
 }
 
-void ColumnBuffer::MarkPresent(const std::vector<uint8_t>& present, ValueType t) {
+void ColumnBuffer::TypesFromPresence(const std::vector<uint8_t>& present, ValueType t) {
   if (present.empty()) return;  // the Adopt* call left every row of type t
   const uint8_t code = TypeCode(t);
   types_.resize(rows_);
@@ -59,16 +59,16 @@ void ColumnBuffer::MarkPresent(const std::vector<uint8_t>& present, ValueType t)
 void ColumnBuffer::AdoptInts(std::vector<int64_t> v, ValueType type,
                              const std::vector<uint8_t>& present) {
   AdoptInts(std::move(v), type);
-  MarkPresent(present, type);
+  TypesFromPresence(present, type);
 }
 void ColumnBuffer::AdoptDoubles(std::vector<double> v, const std::vector<uint8_t>& present) {
   AdoptDoubles(std::move(v));
-  MarkPresent(present, ValueType::kDouble);
+  TypesFromPresence(present, ValueType::kDouble);
 }
 void ColumnBuffer::AdoptStrings(std::vector<std::string_view> v,
                                 const std::vector<uint8_t>& present) {
   AdoptStrings(std::move(v));
-  MarkPresent(present, ValueType::kString);
+  TypesFromPresence(present, ValueType::kString);
 }
 
 char* ColumnBuffer::AllocateText(size_t n) {

@@ -91,7 +91,8 @@ class ColumnBuffer {
 
  private:
   void Mark(size_t r, ValueType t);
-  void MarkPresent(const std::vector<uint8_t>& present, ValueType t);
+  // After an Adopt*: row types from `present` (empty = every row has a value).
+  void TypesFromPresence(const std::vector<uint8_t>& present, ValueType t);
   int64_t* Ints();
   double* Doubles();
   std::string_view* Strs();

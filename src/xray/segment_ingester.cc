@@ -104,13 +104,7 @@ Status SegmentIngester::ExpirePending(std::chrono::system_clock::time_point now)
     due = TakeDueLocked(now, /*all=*/false);
     pending_gauge_->Set(static_cast<double>(pending_.size()));
   }
-  if (due.empty()) return OkStatus();
-  SpanBatch batch;
-  DecodeHeld(due, &batch);
-  if (batch.rows.empty()) return OkStatus();
-  Status st = store_->Append(batch);
-  (st.ok() ? expired_ : append_failed_)->Inc(due.size());
-  return st;
+  return StoreHeld(due);
 }
 
 Status SegmentIngester::FlushPending() {
@@ -120,12 +114,16 @@ Status SegmentIngester::FlushPending() {
     due = TakeDueLocked({}, /*all=*/true);
     pending_gauge_->Set(0);
   }
-  if (due.empty()) return OkStatus();
+  return StoreHeld(due);
+}
+
+Status SegmentIngester::StoreHeld(const std::vector<std::string>& held) {
+  if (held.empty()) return OkStatus();
   SpanBatch batch;
-  DecodeHeld(due, &batch);
+  DecodeHeld(held, &batch);
   if (batch.rows.empty()) return OkStatus();
   Status st = store_->Append(batch);
-  (st.ok() ? expired_ : append_failed_)->Inc(due.size());
+  (st.ok() ? expired_ : append_failed_)->Inc(held.size());
   return st;
 }
 

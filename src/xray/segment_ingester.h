@@ -73,6 +73,8 @@ class SegmentIngester {
   // Decodes documents taken from the table into `batch` (they decoded once, so errors are
   // only possible if limits changed; such documents are counted as rejected).
   void DecodeHeld(const std::vector<std::string>& held, SpanBatch* batch);
+  // Decodes held documents and appends them to the store as they are (counted as expired).
+  Status StoreHeld(const std::vector<std::string>& held);
 
   Store* const store_;
   const SegmentIngesterOptions options_;

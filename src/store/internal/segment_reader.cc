@@ -390,7 +390,8 @@ Status Segment::FillColumn(size_t column, uint64_t begin, uint64_t end,
 StatusOr<std::vector<Span>> Segment::ReadRows(uint64_t begin, uint64_t end) const {
   if (begin > end || end > footer_.row_count) return absl::OutOfRangeError("bad row range");
   std::vector<Span> spans(end - begin);
-  for (uint64_t row = begin; row < end; ++row) spans[row - begin].trace_id = TraceOfRow(row);
+  ForEachRowTrace(begin, static_cast<size_t>(end - begin),
+                  [&](size_t i, const TraceId& id) { spans[i].trace_id = id; });
   for (size_t c = 0; c < footer_.columns.size(); ++c) {
     RETURN_IF_ERROR(FillColumn(c, begin, end, &spans));
   }

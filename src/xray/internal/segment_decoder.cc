@@ -94,34 +94,18 @@ class Decoder {
 
   std::string_view Copy(std::string_view s) { return batch_->arena.Store(std::string(s)); }
 
+  AttrView& NewAttr(std::string_view key, ValueType type) {
+    AttrView& a = batch_->attrs.emplace_back();
+    a.key = key;
+    a.type = type;
+    return a;
+  }
   void AddString(std::string_view key, std::string_view value) {
-    AttrView a;
-    a.key = key;
-    a.type = ValueType::kString;
-    a.str = value;
-    batch_->attrs.push_back(a);
+    NewAttr(key, ValueType::kString).str = value;
   }
-  void AddInt(std::string_view key, int64_t v) {
-    AttrView a;
-    a.key = key;
-    a.type = ValueType::kInt;
-    a.i = v;
-    batch_->attrs.push_back(a);
-  }
-  void AddDouble(std::string_view key, double v) {
-    AttrView a;
-    a.key = key;
-    a.type = ValueType::kDouble;
-    a.d = v;
-    batch_->attrs.push_back(a);
-  }
-  void AddBool(std::string_view key, bool v) {
-    AttrView a;
-    a.key = key;
-    a.type = ValueType::kBool;
-    a.b = v;
-    batch_->attrs.push_back(a);
-  }
+  void AddInt(std::string_view key, int64_t v) { NewAttr(key, ValueType::kInt).i = v; }
+  void AddDouble(std::string_view key, double v) { NewAttr(key, ValueType::kDouble).d = v; }
+  void AddBool(std::string_view key, bool v) { NewAttr(key, ValueType::kBool).b = v; }
 
   // A scalar JSON value as an attribute; arrays and objects as JSON text. Null is skipped.
   void AddValue(std::string_view key, element v) {
