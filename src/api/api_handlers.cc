@@ -44,6 +44,7 @@ ApiHandlers::ApiHandlers(Store* store, const ApiKeys* keys, Metrics* metrics, Ap
       options_(std::move(options)),
       honeycomb_(store, options_.state_path),
       xray_sampling_(options_.xray_state_path),
+      xray_reads_(store, [this] { return xray_sampling_.GroupResolver(); }, metrics),
       get_trace_seconds_(metrics->GetHistogram("waggle_query_seconds",
                                                "Latency of API reads against the store.",
                                                LatencyBucketsSeconds(), {{"op", "get_trace"}})),
@@ -67,6 +68,7 @@ std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
   }
   std::string_view path = request.path;
   if (XraySamplingApi::Owns(path)) return xray_sampling_.Handle(request);
+  if (XrayReadApi::Owns(path)) return xray_reads_.Handle(request);
   bool is_api = path == kTracesPrefix || StartsWith(path, "/api/") || StartsWith(path, "/1/");
   bool is_ops = path == "/healthz" || path == "/readyz" || path == "/metrics";
   if (!is_api && !is_ops) return std::nullopt;

@@ -20,6 +20,9 @@
 //                                        SigV4 clients, no API key
 //   POST /TraceSegments, POST /Traces    X-Ray PutTraceSegments and BatchGetTraces
 //                                        (api/xray_trace_api.h; AWS error shapes, no API key)
+//   POST /TraceSummaries, /TraceGraph, /ServiceGraph, /TimeSeriesServiceStatistics
+//                                        X-Ray trace summaries, graphs and statistics
+//                                        (api/xray_read_api.h)
 //
 // Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
 // metrics are not. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
@@ -35,6 +38,7 @@
 #include <string>
 
 #include "api/honeycomb_api.h"
+#include "api/xray_read_api.h"
 #include "api/xray_sampling_api.h"
 #include "api/xray_trace_api.h"
 #include "auth/api_keys.h"
@@ -82,6 +86,7 @@ class ApiHandlers {
   HoneycombApi honeycomb_;
   XraySamplingApi xray_sampling_;
   std::unique_ptr<XrayTraceApi> xray_traces_;  // null without options.xray_ingester
+  XrayReadApi xray_reads_;
   std::atomic<bool> ready_{false};
   Histogram* const get_trace_seconds_;
   Histogram* const recent_traces_seconds_;

@@ -23,28 +23,7 @@ std::string ErrorCodeFor(const Status& st) {
                                                                     : "InvalidSegment";
 }
 
-// The request body as a JSON object, or an InvalidRequestException response.
-StatusOr<simdjson::dom::object> ParseBody(simdjson::dom::parser& parser, const std::string& body) {
-  simdjson::dom::element root;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError("request body is not valid JSON");
-  }
-  simdjson::dom::object obj;
-  if (root.get(obj) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError("request body must be a JSON object");
-  }
-  return obj;
-}
-
 }  // namespace
-
-HttpResponse AwsJsonError(int status, std::string_view code, std::string_view message) {
-  JsonWriter w;
-  w.BeginObject().Key("__type").String(code).Key("message").String(message).EndObject();
-  HttpResponse r = HttpResponse::Json(status, w.Take());
-  r.headers.emplace_back("x-amzn-ErrorType", std::string(code));
-  return r;
-}
 
 XrayTraceApi::XrayTraceApi(Store* store, xray::SegmentIngester* ingester, Metrics* metrics)
     : store_(store),
@@ -68,7 +47,7 @@ std::optional<HttpResponse> XrayTraceApi::Handle(const HttpRequest& request) {
 
 HttpResponse XrayTraceApi::PutTraceSegments(const HttpRequest& request) {
   simdjson::dom::parser parser;
-  StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
   if (!body.ok()) return AwsJsonError(400, kInvalidRequest, std::string(body.status().message()));
   simdjson::dom::array docs;
   if ((*body)["TraceSegmentDocuments"].get(docs) != simdjson::SUCCESS) {
@@ -115,7 +94,7 @@ HttpResponse XrayTraceApi::PutTraceSegments(const HttpRequest& request) {
 
 HttpResponse XrayTraceApi::BatchGetTraces(const HttpRequest& request) {
   simdjson::dom::parser parser;
-  StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
   if (!body.ok()) return AwsJsonError(400, kInvalidRequest, std::string(body.status().message()));
   simdjson::dom::array ids;
   if ((*body)["TraceIds"].get(ids) != simdjson::SUCCESS) {

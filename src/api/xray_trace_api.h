@@ -22,15 +22,13 @@
 #include <optional>
 #include <string_view>
 
+#include "api/aws_json.h"
 #include "common/metrics.h"
 #include "net/http_server.h"
 #include "store/store.h"
 #include "xray/segment_ingester.h"
 
 namespace waggle {
-
-// An AWS rest-json error response.
-HttpResponse AwsJsonError(int status, std::string_view code, std::string_view message);
 
 class XrayTraceApi {
  public:

@@ -75,11 +75,23 @@ struct TraceSummary {
   std::vector<std::string> services;
 };
 
+// Where a page of RecentTraces ended: the last trace returned. Traces are ordered newest
+// first by (root start, trace id), both descending.
+struct TraceCursor {
+  int64_t start_ns = 0;
+  TraceId trace_id{};
+};
+
 struct RecentTracesRequest {
-  size_t limit = 20;
+  size_t limit = 20;     // at most 10,000
   std::string service;   // empty = any
   int64_t start_ns = 0;  // inclusive lower bound on span start; 0 = unbounded
   int64_t end_ns = 0;    // exclusive upper bound; 0 = unbounded
+  // Only traces strictly after this cursor in the order above (the next page).
+  std::optional<TraceCursor> after;
+  // Fill only trace_id and start_ns (the root's start), reading no trace: for callers that
+  // read the traces themselves.
+  bool ids_only = false;
 };
 
 // A column seen by the store (fixed or attribute), Honeycomb's /1/columns.
@@ -101,7 +113,7 @@ class Store {
   // by start time. Empty vector if unknown.
   virtual StatusOr<std::vector<Span>> GetTrace(const TraceId& trace_id) = 0;
 
-  // The most recent traces (by root span start), newest first.
+  // The most recent traces (by root span start, then trace id, both descending), newest first.
   virtual StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest& req) = 0;
 
   virtual StatusOr<std::vector<ColumnInfo>> Columns() = 0;

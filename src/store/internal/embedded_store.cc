@@ -139,9 +139,12 @@ struct RootCandidate {
 // Keeps the `limit` newest root candidates (min-heap on start).
 class TopRoots {
  public:
-  explicit TopRoots(size_t limit) : limit_(limit) {}
+  TopRoots(size_t limit, const std::optional<TraceCursor>& after) : limit_(limit) {
+    if (after) after_ = RootCandidate{after->start_ns, after->trace_id};
+  }
   void Offer(const TraceId& id, int64_t start) {
     RootCandidate c{start, id};
+    if (after_ && !(*after_ > c)) return;
     if (heap_.size() < limit_) {
       heap_.push(c);
     } else if (c > heap_.top()) {
@@ -163,6 +166,7 @@ class TopRoots {
 
  private:
   size_t limit_;
+  std::optional<RootCandidate> after_;  // offers at or before it are ignored
   std::priority_queue<RootCandidate, std::vector<RootCandidate>, std::greater<RootCandidate>>
       heap_;
 };
@@ -236,7 +240,7 @@ StatusOr<std::vector<TraceSummary>> EmbeddedStore::RecentTraces(const RecentTrac
   const size_t limit = std::min<size_t>(req.limit == 0 ? 20 : req.limit, 10'000);
   const int64_t min_start = req.start_ns;
   const int64_t max_start = req.end_ns == 0 ? INT64_MAX : req.end_ns;
-  TopRoots top(limit);
+  TopRoots top(limit, req.after);
   Snapshot snap;
   {
     absl::ReaderMutexLock lock(&mu_);
@@ -266,6 +270,13 @@ StatusOr<std::vector<TraceSummary>> EmbeddedStore::RecentTraces(const RecentTrac
   absl::flat_hash_set<TraceId> seen;
   for (const RootCandidate& c : top.TakeNewestFirst()) {
     if (!seen.insert(c.trace_id).second) continue;
+    if (req.ids_only) {
+      TraceSummary t;
+      t.trace_id = c.trace_id;
+      t.start_ns = c.start_ns;
+      out.push_back(std::move(t));
+      continue;
+    }
     ASSIGN_OR_RETURN(std::vector<Span> spans, GetTrace(c.trace_id));
     out.push_back(Summarize(c.trace_id, spans));
   }

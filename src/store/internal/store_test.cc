@@ -312,6 +312,32 @@ TEST(Store, RecentTracesNewestFirstWithSummaries) {
   EXPECT_EQ((*store)->RecentTraces(req)->size(), 20u);
 }
 
+TEST(Store, RecentTracesPagesWithACursorAcrossHeadAndSegments) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 25, kBase, &expected)).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE((*store)->Append(MakeTraces(25, 20, kBase, &expected)).ok());
+  RecentTracesRequest req;
+  req.limit = 10;
+  req.ids_only = true;
+  std::vector<TraceId> seen;
+  for (int page = 0; page < 10; ++page) {
+    auto recent = (*store)->RecentTraces(req);
+    ASSERT_TRUE(recent.ok()) << recent.status();
+    for (const TraceSummary& t : *recent) {
+      seen.push_back(t.trace_id);
+      EXPECT_EQ(t.span_count, 0u);  // ids only: no trace was read
+    }
+    if (recent->size() < req.limit) break;
+    req.after = TraceCursor{recent->back().start_ns, recent->back().trace_id};
+  }
+  ASSERT_EQ(seen.size(), 45u);
+  for (int i = 0; i < 45; ++i) EXPECT_EQ(seen[i], TestTraceId(44 - i));
+}
+
 TEST(Store, RecentTracesListsTracesWhoseRootIsMissing) {
   auto env = NewMemEnv();
   auto store = OpenEmbeddedStore(TestOptions(env.get()));

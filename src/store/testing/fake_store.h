@@ -29,8 +29,34 @@ class FakeStore : public Store {
                      [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
     return out;
   }
-  StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest&) override {
-    return std::vector<TraceSummary>{};
+  // Root spans only (no parent), ordered and paged as the contract says; summaries carry the
+  // trace id, start and root service and name.
+  StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest& req) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto newer = [](const TraceSummary& a, const TraceSummary& b) {
+      return a.start_ns != b.start_ns ? a.start_ns > b.start_ns : a.trace_id > b.trace_id;
+    };
+    std::vector<TraceSummary> out;
+    for (const Span& s : rows_) {
+      if (s.row_kind != RowKind::kSpan || !IsZero(s.parent_span_id)) continue;
+      if (s.start_ns < req.start_ns || (req.end_ns != 0 && s.start_ns >= req.end_ns)) continue;
+      if (!req.service.empty() && s.service_name != req.service) continue;
+      TraceSummary t;
+      t.trace_id = s.trace_id;
+      t.root_service = s.service_name;
+      t.root_name = s.name;
+      t.start_ns = s.start_ns;
+      if (req.after) {
+        TraceSummary cursor;
+        cursor.trace_id = req.after->trace_id;
+        cursor.start_ns = req.after->start_ns;
+        if (!newer(cursor, t)) continue;
+      }
+      out.push_back(std::move(t));
+    }
+    std::sort(out.begin(), out.end(), newer);
+    if (out.size() > req.limit) out.resize(req.limit);
+    return out;
   }
   StatusOr<std::vector<ColumnInfo>> Columns() override { return std::vector<ColumnInfo>{}; }
   StatusOr<std::vector<TraceSummary>> SearchTraces(const query::RowSearch&) override {

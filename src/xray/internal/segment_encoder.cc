@@ -11,6 +11,7 @@
 #include "simdjson.h"
 #include "xray/internal/columns.h"
 #include "xray/internal/json_text.h"
+#include "xray/internal/span_rows.h"
 #include "xray/segment_document.h"
 #include "xray/trace_id.h"
 
@@ -20,36 +21,6 @@ namespace {
 using namespace waggle::xray_internal;
 
 constexpr int kMaxNestingDepth = 64;  // deeper spans become independent subsegment documents
-
-struct SpanIdHash {
-  size_t operator()(const SpanId& id) const {
-    uint64_t v = 0;
-    for (uint8_t b : id) v = (v << 8) | b;
-    return std::hash<uint64_t>()(v);
-  }
-};
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-const Attribute* Find(const Span& s, std::string_view key) {
-  for (const Attribute& a : s.attributes) {
-    if (a.key == key) return &a;
-  }
-  return nullptr;
-}
-
-bool BoolAttr(const Span& s, std::string_view key) {
-  const Attribute* a = Find(s, key);
-  return a != nullptr && a->type == ValueType::kBool && a->b;
-}
-
-std::string_view StringAttr(const Span& s, std::string_view key) {
-  const Attribute* a = Find(s, key);
-  return a != nullptr && a->type == ValueType::kString ? std::string_view(a->str)
-                                                       : std::string_view();
-}
 
 // True if `text` is a JSON array or object (so it can be inserted as raw JSON).
 bool IsJsonContainer(std::string_view text) {
@@ -157,13 +128,6 @@ class Encoder {
   }
 
  private:
-  // A completed row wins over an in-progress one; otherwise the one that ends later.
-  static bool Supersedes(const Span& a, const Span& b) {
-    bool a_open = BoolAttr(a, kInProgress), b_open = BoolAttr(b, kInProgress);
-    if (a_open != b_open) return !a_open;
-    return a.end_ns > b.end_ns;
-  }
-
   bool IsTopLevel(const Span& s) const {
     bool parent_here = !IsZero(s.parent_span_id) && spans_.count(s.parent_span_id) &&
                        s.parent_span_id != s.span_id;
@@ -294,8 +258,8 @@ void Encoder::WriteCause(const Span& s, bool* first, std::string* out) {
     return;
   }
   auto ex = exceptions_.find(s.span_id);
-  const Attribute* wd = Find(s, kCauseWorkingDirectory);
-  const Attribute* paths = Find(s, kCausePaths);
+  const Attribute* wd = FindAttr(s, kCauseWorkingDirectory);
+  const Attribute* paths = FindAttr(s, kCausePaths);
   if (ex == exceptions_.end() && wd == nullptr && paths == nullptr) return;
   AppendKey("cause", first, out);
   out->push_back('{');
@@ -316,7 +280,7 @@ void Encoder::WriteCause(const Span& s, bool* first, std::string* out) {
       if (index) out->push_back(',');
       out->push_back('{');
       bool efirst = true;
-      if (Find(*e, kExceptionId) == nullptr) {
+      if (FindAttr(*e, kExceptionId) == nullptr) {
         // X-Ray requires an id; an OTLP exception event has none, so derive a stable one.
         SpanId id = s.span_id;
         id[7] ^= static_cast<uint8_t>(index + 1);

@@ -1,0 +1,325 @@
+#include "api/xray_read_api.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "api/aws_json.h"
+#include "api/json_writer.h"
+#include "api/trace_json.h"
+#include "api/xray_read_json.h"
+#include "simdjson.h"
+#include "xray/service_graph.h"
+#include "xray/trace_id.h"
+
+namespace waggle {
+namespace {
+
+constexpr std::string_view kInvalidRequest = "InvalidRequestException";
+constexpr std::string_view kSummariesPath = "/TraceSummaries";
+constexpr std::string_view kTraceGraphPath = "/TraceGraph";
+constexpr std::string_view kServiceGraphPath = "/ServiceGraph";
+constexpr std::string_view kStatisticsPath = "/TimeSeriesServiceStatistics";
+
+HttpResponse BadRequest(const Status& st) {
+  return AwsJsonError(400, kInvalidRequest, std::string(st.message()));
+}
+
+// The store failed: AWS's retryable server error.
+HttpResponse Unavailable(const Status& st) {
+  return AwsJsonError(500, "ServiceUnavailable", std::string(st.message()));
+}
+
+double NowEpochSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct TimeRange {
+  int64_t start_ns = 0, end_ns = 0;
+};
+
+StatusOr<TimeRange> ReadTimeRange(simdjson::dom::object body) {
+  TimeRange r;
+  ASSIGN_OR_RETURN(r.start_ns, RequiredEpochNanos(body, "StartTime"));
+  ASSIGN_OR_RETURN(r.end_ns, RequiredEpochNanos(body, "EndTime"));
+  if (r.end_ns <= r.start_ns) return absl::InvalidArgumentError("EndTime must be after StartTime");
+  return r;
+}
+
+// NextToken of GetTraceSummaries: "v1:<root start ns>:<trace id hex>", the last trace examined.
+std::string EncodeCursor(const TraceCursor& c) {
+  return "v1:" + std::to_string(c.start_ns) + ":" + ToHex(c.trace_id);
+}
+
+StatusOr<TraceCursor> DecodeCursor(std::string_view token) {
+  TraceCursor c;
+  const size_t colon = token.rfind(':');
+  if (token.substr(0, 3) != "v1:" || colon == std::string_view::npos || colon < 3 ||
+      !absl::SimpleAtoi(absl::string_view(token.data() + 3, colon - 3), &c.start_ns) ||
+      !ParseHex(token.substr(colon + 1), &c.trace_id)) {
+    return absl::InvalidArgumentError("NextToken is not one this server returned");
+  }
+  return c;
+}
+
+StatusOr<std::shared_ptr<const xray::FilterExpression>> ParseExpression(
+    simdjson::dom::object body, std::string_view field) {
+  ASSIGN_OR_RETURN(std::optional<std::string_view> text, OptionalString(body, field));
+  if (!text || text->empty()) return std::shared_ptr<const xray::FilterExpression>();
+  StatusOr<xray::FilterExpression> parsed = xray::FilterExpression::Parse(*text);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(std::string(field) + ": " +
+                                      std::string(parsed.status().message()));
+  }
+  return std::make_shared<const xray::FilterExpression>(*std::move(parsed));
+}
+
+// The expression of the group the request names (GroupName or GroupARN); null for none or the
+// Default group (every trace).
+StatusOr<std::shared_ptr<const xray::FilterExpression>> GroupFilter(
+    simdjson::dom::object body, const xray::GroupResolver& resolver) {
+  ASSIGN_OR_RETURN(std::optional<std::string_view> name, OptionalString(body, "GroupName"));
+  ASSIGN_OR_RETURN(std::optional<std::string_view> arn, OptionalString(body, "GroupARN"));
+  if (name && *name == "Default") return std::shared_ptr<const xray::FilterExpression>();
+  if (!name && !arn) return std::shared_ptr<const xray::FilterExpression>();
+  std::shared_ptr<const xray::FilterExpression> e =
+      name ? resolver(*name, false) : resolver(*arn, true);
+  if (e == nullptr) {
+    return absl::InvalidArgumentError("Group not found: " + std::string(name ? *name : *arn));
+  }
+  return e;
+}
+
+StatusOr<std::vector<TraceId>> ReadTraceIds(simdjson::dom::object body, size_t max) {
+  simdjson::dom::array ids;
+  if (body["TraceIds"].get(ids) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("TraceIds is required: an array of trace ids");
+  }
+  if (ids.size() > max) {
+    return absl::InvalidArgumentError("more than " + std::to_string(max) + " TraceIds");
+  }
+  std::vector<TraceId> out;
+  for (simdjson::dom::element e : ids) {
+    std::string_view text;
+    TraceId id{};
+    if (e.get(text) != simdjson::SUCCESS || !ParseTraceIdParam(text, &id)) {
+      return absl::InvalidArgumentError("TraceIds: invalid trace id");
+    }
+    out.push_back(id);
+  }
+  return out;
+}
+
+class Timer {
+ public:
+  explicit Timer(Histogram* h) : h_(h), t0_(std::chrono::steady_clock::now()) {}
+  ~Timer() {
+    h_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
+  }
+
+ private:
+  Histogram* h_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+Histogram* ReadLatency(Metrics* metrics, std::string_view op) {
+  return metrics->GetHistogram("waggle_query_seconds", "Latency of API reads against the store.",
+                               LatencyBucketsSeconds(), {{"op", std::string(op)}});
+}
+
+}  // namespace
+
+XrayReadApi::XrayReadApi(Store* store, std::function<xray::GroupResolver()> groups,
+                         Metrics* metrics)
+    : store_(store),
+      groups_(std::move(groups)),
+      summaries_seconds_(ReadLatency(metrics, "xray_trace_summaries")),
+      graph_seconds_(ReadLatency(metrics, "xray_service_graph")) {}
+
+bool XrayReadApi::Owns(std::string_view path) {
+  return path == kSummariesPath || path == kTraceGraphPath || path == kServiceGraphPath ||
+         path == kStatisticsPath;
+}
+
+std::optional<HttpResponse> XrayReadApi::Handle(const HttpRequest& request) {
+  if (!Owns(request.path)) return std::nullopt;
+  if (request.method != "POST") {
+    HttpResponse r = AwsJsonError(405, kInvalidRequest, "method " + request.method +
+                                                            " not allowed on " + request.path +
+                                                            "; X-Ray operations use POST");
+    r.headers.emplace_back("Allow", "POST");
+    return r;
+  }
+  if (request.path == kSummariesPath) return GetTraceSummaries(request);
+  if (request.path == kTraceGraphPath) return GetTraceGraph(request);
+  if (request.path == kServiceGraphPath) return GetServiceGraph(request);
+  return GetTimeSeriesServiceStatistics(request);
+}
+
+HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
+  Timer timer(summaries_seconds_);
+  simdjson::dom::parser parser;
+  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
+  if (!body.ok()) return BadRequest(body.status());
+  StatusOr<TimeRange> range = ReadTimeRange(*body);
+  if (!range.ok()) return BadRequest(range.status());
+  StatusOr<std::optional<std::string_view>> range_type = OptionalString(*body, "TimeRangeType");
+  if (!range_type.ok()) return BadRequest(range_type.status());
+  if (*range_type && **range_type != "TraceId" && **range_type != "Event" &&
+      **range_type != "Service") {
+    return AwsJsonError(400, kInvalidRequest,
+                        "TimeRangeType must be TraceId, Event or Service");
+  }
+  StatusOr<std::shared_ptr<const xray::FilterExpression>> filter =
+      ParseExpression(*body, "FilterExpression");
+  if (!filter.ok()) return BadRequest(filter.status());
+  RecentTracesRequest req;
+  req.limit = kSummaryPageTraces;
+  req.start_ns = range->start_ns;
+  req.end_ns = range->end_ns;
+  req.ids_only = true;
+  StatusOr<std::optional<std::string_view>> token = OptionalString(*body, "NextToken");
+  if (!token.ok()) return BadRequest(token.status());
+  if (*token && !(*token)->empty()) {
+    StatusOr<TraceCursor> cursor = DecodeCursor(**token);
+    if (!cursor.ok()) return BadRequest(cursor.status());
+    req.after = *cursor;
+  }
+  StatusOr<std::vector<TraceSummary>> candidates = store_->RecentTraces(req);
+  if (!candidates.ok()) return Unavailable(candidates.status());
+  const xray::GroupResolver resolver = groups_();
+  JsonWriter w;
+  w.BeginObject().Key("TraceSummaries").BeginArray();
+  for (const TraceSummary& c : *candidates) {
+    StatusOr<std::vector<Span>> rows = store_->GetTrace(c.trace_id);
+    if (!rows.ok()) return Unavailable(rows.status());
+    xray::TraceAnalysis trace = xray::AnalyzeTrace(*rows);
+    if (*filter && !(*filter)->Matches(trace.facts, resolver)) continue;
+    xray_json::WriteTraceSummary(trace, &w);
+  }
+  w.EndArray();
+  w.Key("ApproximateTime").Double(NowEpochSeconds());
+  w.Key("TracesProcessedCount").Int(static_cast<int64_t>(candidates->size()));
+  if (candidates->size() == kSummaryPageTraces) {
+    const TraceSummary& last = candidates->back();
+    w.Key("NextToken").String(EncodeCursor(TraceCursor{last.start_ns, last.trace_id}));
+  }
+  w.EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+StatusOr<std::vector<xray::TraceAnalysis>> XrayReadApi::AnalyzeRange(
+    int64_t start_ns, int64_t end_ns, const std::shared_ptr<const xray::FilterExpression>& group,
+    const xray::GroupResolver& resolver) {
+  RecentTracesRequest req;
+  req.limit = kMaxGraphTraces;
+  req.start_ns = start_ns;
+  req.end_ns = end_ns;
+  req.ids_only = true;
+  ASSIGN_OR_RETURN(std::vector<TraceSummary> candidates, store_->RecentTraces(req));
+  std::vector<xray::TraceAnalysis> out;
+  for (const TraceSummary& c : candidates) {
+    ASSIGN_OR_RETURN(std::vector<Span> rows, store_->GetTrace(c.trace_id));
+    xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
+    if (group && !group->Matches(trace.facts, resolver)) continue;
+    out.push_back(std::move(trace));
+  }
+  return out;
+}
+
+HttpResponse XrayReadApi::GetTraceGraph(const HttpRequest& request) {
+  Timer timer(graph_seconds_);
+  simdjson::dom::parser parser;
+  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
+  if (!body.ok()) return BadRequest(body.status());
+  StatusOr<std::vector<TraceId>> ids = ReadTraceIds(*body, kMaxTraceGraphIds);
+  if (!ids.ok()) return BadRequest(ids.status());
+  xray::ServiceGraphBuilder graph;
+  for (const TraceId& id : *ids) {
+    StatusOr<std::vector<Span>> rows = store_->GetTrace(id);
+    if (!rows.ok()) return Unavailable(rows.status());
+    graph.Add(xray::AnalyzeTrace(*rows));
+  }
+  JsonWriter w;
+  w.BeginObject().Key("Services");
+  xray_json::WriteServices(std::move(graph).Build(), &w);
+  w.EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
+  Timer timer(graph_seconds_);
+  simdjson::dom::parser parser;
+  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
+  if (!body.ok()) return BadRequest(body.status());
+  StatusOr<TimeRange> range = ReadTimeRange(*body);
+  if (!range.ok()) return BadRequest(range.status());
+  const xray::GroupResolver resolver = groups_();
+  StatusOr<std::shared_ptr<const xray::FilterExpression>> group = GroupFilter(*body, resolver);
+  if (!group.ok()) return BadRequest(group.status());
+  StatusOr<std::vector<xray::TraceAnalysis>> traces =
+      AnalyzeRange(range->start_ns, range->end_ns, *group, resolver);
+  if (!traces.ok()) return Unavailable(traces.status());
+  xray::ServiceGraphBuilder graph;
+  for (const xray::TraceAnalysis& t : *traces) graph.Add(t);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("StartTime").Double(range->start_ns / 1e9).Key("EndTime").Double(range->end_ns / 1e9);
+  w.Key("Services");
+  xray_json::WriteServices(std::move(graph).Build(), &w);
+  w.Key("ContainsOldGroupVersions").Bool(false).EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse XrayReadApi::GetTimeSeriesServiceStatistics(const HttpRequest& request) {
+  Timer timer(graph_seconds_);
+  simdjson::dom::parser parser;
+  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
+  if (!body.ok()) return BadRequest(body.status());
+  StatusOr<TimeRange> range = ReadTimeRange(*body);
+  if (!range.ok()) return BadRequest(range.status());
+  StatusOr<std::optional<double>> period = OptionalNumber(*body, "Period");
+  if (!period.ok()) return BadRequest(period.status());
+  const int64_t period_s = period->has_value() ? static_cast<int64_t>(**period) : 60;
+  if (period_s <= 0 || period_s % 60 != 0 || (period->has_value() && **period != period_s)) {
+    return AwsJsonError(400, kInvalidRequest, "Period must be a positive multiple of 60 seconds");
+  }
+  const int64_t start_s = range->start_ns / 1'000'000'000;
+  const int64_t end_s = (range->end_ns + 999'999'999) / 1'000'000'000;
+  if ((end_s - start_s) / period_s > kMaxPeriods) {
+    return AwsJsonError(400, kInvalidRequest,
+                        "the time range holds more than 10000 periods; use a longer Period");
+  }
+  StatusOr<std::shared_ptr<const xray::FilterExpression>> selector =
+      ParseExpression(*body, "EntitySelectorExpression");
+  if (!selector.ok()) return BadRequest(selector.status());
+  const xray::GroupResolver resolver = groups_();
+  StatusOr<std::shared_ptr<const xray::FilterExpression>> group = GroupFilter(*body, resolver);
+  if (!group.ok()) return BadRequest(group.status());
+  StatusOr<std::vector<xray::TraceAnalysis>> traces =
+      AnalyzeRange(range->start_ns, range->end_ns, *group, resolver);
+  if (!traces.ok()) return Unavailable(traces.status());
+  xray::ServiceStatisticsBuilder stats(start_s, end_s, period_s, *selector);
+  for (const xray::TraceAnalysis& t : *traces) stats.Add(t);
+  JsonWriter w;
+  w.BeginObject().Key("TimeSeriesServiceStatistics").BeginArray();
+  for (const xray::ServiceStatisticsPoint& p : std::move(stats).Build()) {
+    if (!p.edge && !p.service) continue;
+    w.BeginObject().Key("Timestamp").Int(p.timestamp_s);
+    if (p.edge) {
+      w.Key("EdgeSummaryStatistics");
+      xray_json::WriteSummaryStatistics(*p.edge, &w);
+    }
+    if (p.service) {
+      w.Key("ServiceSummaryStatistics");
+      xray_json::WriteSummaryStatistics(*p.service, &w);
+    }
+    w.Key("ResponseTimeHistogram");
+    xray_json::WriteHistogram(p.service ? *p.service : *p.edge, &w);
+    w.EndObject();
+  }
+  w.EndArray().Key("ContainsOldGroupVersions").Bool(false).EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+}  // namespace waggle

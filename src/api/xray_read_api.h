@@ -1,0 +1,76 @@
+// XrayReadApi: the X-Ray operations that read traces as X-Ray sees them (rest-json, POST, on the
+// API port; shapes in PROTOCOLS.md B.4, semantics in docs/XRAY.md):
+//
+//   /TraceSummaries               GetTraceSummaries {StartTime, EndTime, TimeRangeType?,
+//                                 FilterExpression?, Sampling?, SamplingStrategy?, NextToken?}
+//                                 -> {TraceSummaries, ApproximateTime, TracesProcessedCount,
+//                                 NextToken?}. Traces whose root starts in [StartTime, EndTime),
+//                                 newest first, kSummaryPageTraces examined per page; a page may
+//                                 hold fewer summaries (those the expression kept) and still
+//                                 carry a NextToken. Sampling is ignored: every trace is examined.
+//   /TraceGraph                   GetTraceGraph {TraceIds (<= 100)} -> {Services}
+//   /ServiceGraph                 GetServiceGraph {StartTime, EndTime, GroupName? | GroupARN?}
+//                                 -> {StartTime, EndTime, Services, ContainsOldGroupVersions}
+//   /TimeSeriesServiceStatistics  GetTimeSeriesServiceStatistics {StartTime, EndTime, Period?
+//                                 (multiple of 60, default 60), GroupName? | GroupARN?,
+//                                 EntitySelectorExpression?} -> {TimeSeriesServiceStatistics
+//                                 (periods with calls only), ContainsOldGroupVersions}
+//
+// The graph and statistics operations aggregate the newest kMaxGraphTraces traces of the range
+// (after the group's filter); a group filters traces with its expression. Errors: 400
+// InvalidRequestException (bad or missing fields, a malformed expression with its offset,
+// an unknown group), 405 for a method other than POST; AWS's error shape (aws_json.h).
+//
+// Thread-safety: Handle() may be called from many threads. The store must outlive the API; the
+// group resolver source is called per request.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "net/http_server.h"
+#include "store/store.h"
+#include "xray/filter_expression.h"
+#include "xray/trace_analysis.h"
+
+namespace waggle {
+
+class XrayReadApi {
+ public:
+  static constexpr size_t kSummaryPageTraces = 100;
+  static constexpr size_t kMaxGraphTraces = 2'000;
+  static constexpr size_t kMaxTraceGraphIds = 100;
+  static constexpr int64_t kMaxPeriods = 10'000;
+
+  // `groups` returns a resolver over the current X-Ray groups.
+  XrayReadApi(Store* store, std::function<xray::GroupResolver()> groups, Metrics* metrics);
+
+  // True for the paths Handle() serves.
+  static bool Owns(std::string_view path);
+  // The response for the paths above; nullopt for any other path.
+  std::optional<HttpResponse> Handle(const HttpRequest& request);
+
+ private:
+  HttpResponse GetTraceSummaries(const HttpRequest& request);
+  HttpResponse GetTraceGraph(const HttpRequest& request);
+  HttpResponse GetServiceGraph(const HttpRequest& request);
+  HttpResponse GetTimeSeriesServiceStatistics(const HttpRequest& request);
+
+  // The analysed traces whose root starts in [start_ns, end_ns), newest first, at most
+  // kMaxGraphTraces, those `group` (may be null) keeps.
+  StatusOr<std::vector<xray::TraceAnalysis>> AnalyzeRange(
+      int64_t start_ns, int64_t end_ns, const std::shared_ptr<const xray::FilterExpression>& group,
+      const xray::GroupResolver& resolver);
+
+  Store* const store_;
+  const std::function<xray::GroupResolver()> groups_;
+  Histogram* const summaries_seconds_;
+  Histogram* const graph_seconds_;
+};
+
+}  // namespace waggle
