@@ -190,10 +190,12 @@ HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
   const xray::GroupResolver resolver = groups_();
   JsonWriter w;
   w.BeginObject().Key("TraceSummaries").BeginArray();
-  for (const TraceSummary& c : *candidates) {
-    StatusOr<std::vector<Span>> rows = store_->GetTrace(c.trace_id);
-    if (!rows.ok()) return Unavailable(rows.status());
-    xray::TraceAnalysis trace = xray::AnalyzeTrace(*rows);
+  std::vector<TraceId> ids;
+  for (const TraceSummary& c : *candidates) ids.push_back(c.trace_id);
+  StatusOr<std::vector<std::vector<Span>>> traces = store_->GetTraces(ids);
+  if (!traces.ok()) return Unavailable(traces.status());
+  for (const std::vector<Span>& rows : *traces) {
+    xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
     if (*filter && !(*filter)->Matches(trace.facts, resolver)) continue;
     xray_json::WriteTraceSummary(trace, &w);
   }
@@ -217,9 +219,11 @@ StatusOr<std::vector<xray::TraceAnalysis>> XrayReadApi::AnalyzeRange(
   req.end_ns = end_ns;
   req.ids_only = true;
   ASSIGN_OR_RETURN(std::vector<TraceSummary> candidates, store_->RecentTraces(req));
+  std::vector<TraceId> ids;
+  for (const TraceSummary& c : candidates) ids.push_back(c.trace_id);
+  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, store_->GetTraces(ids));
   std::vector<xray::TraceAnalysis> out;
-  for (const TraceSummary& c : candidates) {
-    ASSIGN_OR_RETURN(std::vector<Span> rows, store_->GetTrace(c.trace_id));
+  for (const std::vector<Span>& rows : traces) {
     xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
     if (group && !group->Matches(trace.facts, resolver)) continue;
     out.push_back(std::move(trace));
@@ -234,12 +238,10 @@ HttpResponse XrayReadApi::GetTraceGraph(const HttpRequest& request) {
   if (!body.ok()) return BadRequest(body.status());
   StatusOr<std::vector<TraceId>> ids = ReadTraceIds(*body, kMaxTraceGraphIds);
   if (!ids.ok()) return BadRequest(ids.status());
+  StatusOr<std::vector<std::vector<Span>>> traces = store_->GetTraces(*ids);
+  if (!traces.ok()) return Unavailable(traces.status());
   xray::ServiceGraphBuilder graph;
-  for (const TraceId& id : *ids) {
-    StatusOr<std::vector<Span>> rows = store_->GetTrace(id);
-    if (!rows.ok()) return Unavailable(rows.status());
-    graph.Add(xray::AnalyzeTrace(*rows));
-  }
+  for (const std::vector<Span>& rows : *traces) graph.Add(xray::AnalyzeTrace(rows));
   JsonWriter w;
   w.BeginObject().Key("Services");
   xray_json::WriteServices(std::move(graph).Build(), &w);

@@ -113,6 +113,18 @@ class Store {
   // by start time. Empty vector if unknown.
   virtual StatusOr<std::vector<Span>> GetTrace(const TraceId& trace_id) = 0;
 
+  // Every row of each trace, as GetTrace returns it: one vector per id, in the order given
+  // (empty for an unknown id). Backends read what the traces share (blocks, parts) once. The
+  // default implementation calls GetTrace per id.
+  virtual StatusOr<std::vector<std::vector<Span>>> GetTraces(const std::vector<TraceId>& ids) {
+    std::vector<std::vector<Span>> out;
+    for (const TraceId& id : ids) {
+      ASSIGN_OR_RETURN(std::vector<Span> rows, GetTrace(id));
+      out.push_back(std::move(rows));
+    }
+    return out;
+  }
+
   // The most recent traces (by root span start, then trace id, both descending), newest first.
   virtual StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest& req) = 0;
 

@@ -93,36 +93,67 @@ EmbeddedStore::Snapshot EmbeddedStore::TakeSnapshot() const {
   return snap;
 }
 
-Status EmbeddedStore::CollectTrace(const Snapshot& snap, const TraceId& id,
-                                   std::vector<Span>* out) {
+Status EmbeddedStore::CollectTraces(const Snapshot& snap, const std::vector<TraceId>& ids,
+                                    std::vector<std::vector<Span>>* out) {
   for (const auto& head : snap.frozen) {
-    for (uint32_t row : head->TraceRows(id)) out->push_back(head->RowToSpan(row));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (uint32_t row : head->TraceRows(ids[i])) (*out)[i].push_back(head->RowToSpan(row));
+    }
   }
   for (const auto& seg : snap.segments) {
-    uint64_t begin, end;
-    if (!seg->FindTrace(id, &begin, &end)) continue;
-    StatusOr<std::vector<Span>> rows = seg->ReadRows(begin, end);
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    std::vector<size_t> owner;  // ranges[k] holds trace ids[owner[k]]
+    for (size_t i = 0; i < ids.size(); ++i) {
+      uint64_t begin, end;
+      if (!seg->FindTrace(ids[i], &begin, &end)) continue;
+      ranges.emplace_back(begin, end);
+      owner.push_back(i);
+    }
+    if (ranges.empty()) continue;
+    StatusOr<std::vector<std::vector<Span>>> rows = seg->ReadRowRanges(std::move(ranges));
     if (!rows.ok()) {
       QuarantineLive(seg, rows.status());
       return rows.status();
     }
-    for (Span& s : *rows) out->push_back(std::move(s));
+    for (size_t k = 0; k < owner.size(); ++k) {
+      std::vector<Span>& dst = (*out)[owner[k]];
+      for (Span& s : (*rows)[k]) dst.push_back(std::move(s));
+    }
   }
   return OkStatus();
 }
 
 StatusOr<std::vector<Span>> EmbeddedStore::GetTrace(const TraceId& trace_id) {
-  std::vector<Span> out;
+  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, GetTraces({trace_id}));
+  return std::move(traces[0]);
+}
+
+StatusOr<std::vector<std::vector<Span>>> EmbeddedStore::GetTraces(
+    const std::vector<TraceId>& requested) {
+  // Each distinct id is read once (a segment's ranges must be disjoint).
+  std::vector<TraceId> ids = requested;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<std::vector<Span>> found(ids.size());
   Snapshot snap;
   {
     absl::ReaderMutexLock lock(&mu_);
     RETURN_IF_ERROR(CheckOpen());
-    for (uint32_t row : active_->TraceRows(trace_id)) out.push_back(active_->RowToSpan(row));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (uint32_t row : active_->TraceRows(ids[i])) found[i].push_back(active_->RowToSpan(row));
+    }
     snap = TakeSnapshot();
   }
-  RETURN_IF_ERROR(CollectTrace(snap, trace_id, &out));
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
+  RETURN_IF_ERROR(CollectTraces(snap, ids, &found));
+  for (std::vector<Span>& rows : found) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
+  }
+  std::vector<std::vector<Span>> out(requested.size());
+  for (size_t i = 0; i < requested.size(); ++i) {
+    const size_t at = std::lower_bound(ids.begin(), ids.end(), requested[i]) - ids.begin();
+    out[i] = found[at];
+  }
   return out;
 }
 
@@ -266,20 +297,25 @@ StatusOr<std::vector<TraceSummary>> EmbeddedStore::RecentTraces(const RecentTrac
       return s;
     }
   }
-  std::vector<TraceSummary> out;
+  std::vector<RootCandidate> newest;
   absl::flat_hash_set<TraceId> seen;
   for (const RootCandidate& c : top.TakeNewestFirst()) {
-    if (!seen.insert(c.trace_id).second) continue;
-    if (req.ids_only) {
+    if (seen.insert(c.trace_id).second) newest.push_back(c);
+  }
+  std::vector<TraceSummary> out;
+  if (req.ids_only) {
+    for (const RootCandidate& c : newest) {
       TraceSummary t;
       t.trace_id = c.trace_id;
       t.start_ns = c.start_ns;
       out.push_back(std::move(t));
-      continue;
     }
-    ASSIGN_OR_RETURN(std::vector<Span> spans, GetTrace(c.trace_id));
-    out.push_back(Summarize(c.trace_id, spans));
+    return out;
   }
+  std::vector<TraceId> ids;
+  for (const RootCandidate& c : newest) ids.push_back(c.trace_id);
+  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, GetTraces(ids));
+  for (size_t i = 0; i < ids.size(); ++i) out.push_back(Summarize(ids[i], traces[i]));
   return out;
 }
 

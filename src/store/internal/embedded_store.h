@@ -59,6 +59,7 @@ class EmbeddedStore final : public Store {
 
   Status Append(const SpanBatch& batch) override;
   StatusOr<std::vector<Span>> GetTrace(const TraceId& trace_id) override;
+  StatusOr<std::vector<std::vector<Span>>> GetTraces(const std::vector<TraceId>& ids) override;
   StatusOr<std::vector<TraceSummary>> RecentTraces(const RecentTracesRequest& req) override;
   StatusOr<std::vector<ColumnInfo>> Columns() override;
   StatusOr<query::QueryResult> Query(const query::QueryRequest& request) override;
@@ -107,8 +108,10 @@ class EmbeddedStore final : public Store {
   // closed store once the source has been planned.
   std::unique_ptr<query::ChunkSource> MakeChunkSource(Status* open_status);
   query::ExecOptions QueryOptions() const;
-  // Appends the trace's rows from `snapshot` (frozen heads, segments) to *out.
-  Status CollectTrace(const Snapshot& snapshot, const TraceId& id, std::vector<Span>* out);
+  // Appends the rows of trace ids[i] from `snapshot` (frozen heads, segments) to (*out)[i].
+  // REQUIRES: ids distinct; out->size() == ids.size().
+  Status CollectTraces(const Snapshot& snapshot, const std::vector<TraceId>& ids,
+                       std::vector<std::vector<Span>>* out);
   void RecordBackgroundError(const Status& s);
   Status CheckOpen() const;
 

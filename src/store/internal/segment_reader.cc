@@ -336,64 +336,108 @@ Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
   return OkStatus();
 }
 
-Status Segment::FillColumn(size_t column, uint64_t begin, uint64_t end,
+Status Segment::FillColumn(size_t column, const std::vector<RowRange>& ranges,
                            std::vector<Span>* spans) const {
   const ColumnMeta& col = footer_.columns[column];
   const uint64_t br = footer_.block_rows;
-  for (uint64_t b = begin / br; b * br < end; ++b) {
-    if (col.blocks[b].null_count == block_row_count(b)) continue;
-    ASSIGN_OR_RETURN(DecodedBlock d, ReadBlock(column, b));
-    uint64_t lo = std::max(begin, b * br), hi = std::min(end, (b + 1) * br);
-    for (uint64_t row = lo; row < hi; ++row) {
-      const size_t i = row - b * br;
-      if (!d.IsValid(i)) continue;
-      Span& s = (*spans)[row - begin];
-      if (!col.fixed) {
-        Attribute a;
-        a.key = col.name;
-        a.type = col.type;
-        switch (col.type) {
-          case ValueType::kString: a.str = std::string(d.strs[i]); break;
-          case ValueType::kInt: a.i = d.ints[i]; break;
-          case ValueType::kBool: a.b = d.ints[i] != 0; break;
-          case ValueType::kDouble: a.d = d.doubles[i]; break;
-        }
-        s.attributes.push_back(std::move(a));
-        continue;
+  DecodedBlock d;
+  uint64_t decoded = UINT64_MAX;  // the block `d` holds; ranges are sorted, so each decodes once
+  for (const RowRange& range : ranges) {
+    for (uint64_t b = range.begin / br; b * br < range.end; ++b) {
+      if (col.blocks[b].null_count == block_row_count(b)) continue;
+      if (decoded != b) {
+        ASSIGN_OR_RETURN(d, ReadBlock(column, b));
+        decoded = b;
       }
-      const char* id = d.bytes.data() + i * d.width;
-      switch (col.fixed_id) {
-        case FixedColumn::kSpanId: std::memcpy(s.span_id.data(), id, 8); break;
-        case FixedColumn::kParentId: std::memcpy(s.parent_span_id.data(), id, 8); break;
-        case FixedColumn::kLinkTraceId: std::memcpy(s.link_trace_id.data(), id, 16); break;
-        case FixedColumn::kLinkSpanId: std::memcpy(s.link_span_id.data(), id, 8); break;
-        case FixedColumn::kStart: s.start_ns = d.ints[i]; break;
-        case FixedColumn::kDuration: s.end_ns = d.ints[i]; break;  // start added by caller
-        case FixedColumn::kRowKind: s.row_kind = static_cast<RowKind>(d.ints[i]); break;
-        case FixedColumn::kKind: s.kind = static_cast<SpanKind>(d.ints[i]); break;
-        case FixedColumn::kStatusCode: s.status_code = static_cast<StatusCode>(d.ints[i]); break;
-        case FixedColumn::kFlags: s.flags = static_cast<uint32_t>(d.ints[i]); break;
-        case FixedColumn::kName: s.name = d.strs[i]; break;
-        case FixedColumn::kService: s.service_name = d.strs[i]; break;
-        case FixedColumn::kStatusMessage: s.status_message = d.strs[i]; break;
-        case FixedColumn::kTraceState: s.trace_state = d.strs[i]; break;
-        case FixedColumn::kScopeName: s.scope_name = d.strs[i]; break;
-        case FixedColumn::kScopeVersion: s.scope_version = d.strs[i]; break;
-        case FixedColumn::kParentName: s.parent_name = d.strs[i]; break;
-        case FixedColumn::kTraceId: break;
+      const uint64_t lo = std::max(range.begin, b * br), hi = std::min(range.end, (b + 1) * br);
+      for (uint64_t row = lo; row < hi; ++row) {
+        const size_t i = row - b * br;
+        if (d.IsValid(i)) FillValue(col, d, i, &(*spans)[range.offset + (row - range.begin)]);
       }
     }
   }
   return OkStatus();
 }
 
+void Segment::FillValue(const ColumnMeta& col, const DecodedBlock& d, size_t i, Span* span) {
+  Span& s = *span;
+  if (!col.fixed) {
+    Attribute a;
+    a.key = col.name;
+    a.type = col.type;
+    switch (col.type) {
+      case ValueType::kString: a.str = std::string(d.strs[i]); break;
+      case ValueType::kInt: a.i = d.ints[i]; break;
+      case ValueType::kBool: a.b = d.ints[i] != 0; break;
+      case ValueType::kDouble: a.d = d.doubles[i]; break;
+    }
+    s.attributes.push_back(std::move(a));
+    return;
+  }
+  const char* id = d.bytes.data() + i * d.width;
+  switch (col.fixed_id) {
+    case FixedColumn::kSpanId: std::memcpy(s.span_id.data(), id, 8); break;
+    case FixedColumn::kParentId: std::memcpy(s.parent_span_id.data(), id, 8); break;
+    case FixedColumn::kLinkTraceId: std::memcpy(s.link_trace_id.data(), id, 16); break;
+    case FixedColumn::kLinkSpanId: std::memcpy(s.link_span_id.data(), id, 8); break;
+    case FixedColumn::kStart: s.start_ns = d.ints[i]; break;
+    case FixedColumn::kDuration: s.end_ns = d.ints[i]; break;  // start added by the reader
+    case FixedColumn::kRowKind: s.row_kind = static_cast<RowKind>(d.ints[i]); break;
+    case FixedColumn::kKind: s.kind = static_cast<SpanKind>(d.ints[i]); break;
+    case FixedColumn::kStatusCode: s.status_code = static_cast<StatusCode>(d.ints[i]); break;
+    case FixedColumn::kFlags: s.flags = static_cast<uint32_t>(d.ints[i]); break;
+    case FixedColumn::kName: s.name = d.strs[i]; break;
+    case FixedColumn::kService: s.service_name = d.strs[i]; break;
+    case FixedColumn::kStatusMessage: s.status_message = d.strs[i]; break;
+    case FixedColumn::kTraceState: s.trace_state = d.strs[i]; break;
+    case FixedColumn::kScopeName: s.scope_name = d.strs[i]; break;
+    case FixedColumn::kScopeVersion: s.scope_version = d.strs[i]; break;
+    case FixedColumn::kParentName: s.parent_name = d.strs[i]; break;
+    case FixedColumn::kTraceId: break;
+  }
+}
+
 StatusOr<std::vector<Span>> Segment::ReadRows(uint64_t begin, uint64_t end) const {
   if (begin > end || end > footer_.row_count) return absl::OutOfRangeError("bad row range");
-  std::vector<Span> spans(end - begin);
-  ForEachRowTrace(begin, static_cast<size_t>(end - begin),
-                  [&](size_t i, const TraceId& id) { spans[i].trace_id = id; });
+  ASSIGN_OR_RETURN(std::vector<Span> spans, ReadRanges({RowRange{begin, end, 0}}, end - begin));
+  return spans;
+}
+
+StatusOr<std::vector<std::vector<Span>>> Segment::ReadRowRanges(
+    std::vector<std::pair<uint64_t, uint64_t>> ranges) const {
+  std::vector<size_t> order(ranges.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
+  std::vector<RowRange> sorted;
+  uint64_t total = 0, last_end = 0;
+  for (size_t i : order) {
+    const auto [begin, end] = ranges[i];
+    if (begin > end || end > footer_.row_count || begin < last_end) {
+      return absl::OutOfRangeError("bad row ranges");
+    }
+    sorted.push_back(RowRange{begin, end, total});
+    total += end - begin;
+    last_end = end;
+  }
+  ASSIGN_OR_RETURN(std::vector<Span> all, ReadRanges(sorted, total));
+  std::vector<std::vector<Span>> out(ranges.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    const RowRange& r = sorted[k];
+    out[order[k]].assign(std::make_move_iterator(all.begin() + r.offset),
+                         std::make_move_iterator(all.begin() + r.offset + (r.end - r.begin)));
+  }
+  return out;
+}
+
+StatusOr<std::vector<Span>> Segment::ReadRanges(const std::vector<RowRange>& ranges,
+                                                uint64_t total) const {
+  std::vector<Span> spans(total);
+  for (const RowRange& r : ranges) {
+    ForEachRowTrace(r.begin, static_cast<size_t>(r.end - r.begin),
+                    [&](size_t i, const TraceId& id) { spans[r.offset + i].trace_id = id; });
+  }
   for (size_t c = 0; c < footer_.columns.size(); ++c) {
-    RETURN_IF_ERROR(FillColumn(c, begin, end, &spans));
+    RETURN_IF_ERROR(FillColumn(c, ranges, &spans));
   }
   for (Span& s : spans) {
     s.end_ns = static_cast<int64_t>(static_cast<uint64_t>(s.start_ns) +

@@ -88,6 +88,11 @@ class Segment {
                                    BlockDetail detail = BlockDetail::kValues) const;
   // Rows [begin, end) as owning spans, in segment order.
   StatusOr<std::vector<Span>> ReadRows(uint64_t begin, uint64_t end) const;
+  // The rows of several disjoint ranges [first, second), one vector per range in the order
+  // given, decoding each (column, block) at most once: many traces of one segment at the cost
+  // of reading the blocks they touch once.
+  StatusOr<std::vector<std::vector<Span>>> ReadRowRanges(
+      std::vector<std::pair<uint64_t, uint64_t>> ranges) const;
   // Calls fn(trace_id, start_ns, service, row) for every root span row (kSpan, zero parent),
   // skipping blocks whose rows all start outside [min_start, max_start).
   Status ForEachRoot(int64_t min_start, int64_t max_start,
@@ -105,7 +110,16 @@ class Segment {
                       DecodedBlock* out) const;
   // kStart values (u8 mode, then ints; see segment_writer.cc EncodeStarts).
   bool DecodeStarts(ByteReader* in, size_t block, size_t rows, std::vector<int64_t>* out) const;
-  Status FillColumn(size_t column, uint64_t begin, uint64_t end, std::vector<Span>* spans) const;
+  // Rows [begin, end) go to spans[offset...].
+  struct RowRange {
+    uint64_t begin, end, offset;
+  };
+  // REQUIRES: ranges sorted by begin, disjoint, inside the segment.
+  StatusOr<std::vector<Span>> ReadRanges(const std::vector<RowRange>& ranges,
+                                         uint64_t total) const;
+  Status FillColumn(size_t column, const std::vector<RowRange>& ranges,
+                    std::vector<Span>* spans) const;
+  static void FillValue(const ColumnMeta& col, const DecodedBlock& d, size_t i, Span* span);
 
   Env* env_ = nullptr;
   std::string path_;

@@ -67,16 +67,21 @@ StatusOr<std::vector<TraceSummary>> EmbeddedStore::SearchTraces(const query::Row
     t.root_service = row.service;
     t.start_ns = row.start_ns;
     t.duration_ns = row.duration_ns;
-    ASSIGN_OR_RETURN(std::vector<Span> spans, GetTrace(t.trace_id));
+    out.push_back(std::move(t));
+  }
+  std::vector<TraceId> ids;
+  for (const TraceSummary& t : out) ids.push_back(t.trace_id);
+  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, GetTraces(ids));
+  for (size_t i = 0; i < out.size(); ++i) {
+    TraceSummary& t = out[i];
     std::set<std::string> services;
-    for (const Span& s : spans) {
+    for (const Span& s : traces[i]) {
       if (s.row_kind != RowKind::kSpan) continue;
       ++t.span_count;
       t.has_error |= s.is_error();
       services.insert(s.service_name);
     }
     t.services.assign(services.begin(), services.end());
-    out.push_back(std::move(t));
   }
   return out;
 }
