@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libabsl-dev libsimdjson-dev libzstd-dev liblz4-dev libdeflate-dev zlib1g-dev
   libxxhash-dev libfmt-dev libspdlog-dev libcli11-dev libgtest-dev googletest libbenchmark-dev
-  libgrpc++-dev clang libclang-rt-14-dev ccache
+  libgrpc++-dev libssl-dev clang libclang-rt-14-dev ccache
   python3 python3-venv nodejs npm curl procps
 )
 

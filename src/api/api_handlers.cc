@@ -9,6 +9,7 @@
 #include "api/query_json.h"
 #include "api/trace_search_json.h"
 #include "api/trace_json.h"
+#include "api/xray_auth.h"
 
 namespace waggle {
 namespace {
@@ -63,6 +64,12 @@ ApiHandlers::ApiHandlers(Store* store, const ApiKeys* keys, Metrics* metrics, Ap
 }
 
 std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
+  if (IsXrayRestPath(request.path)) {
+    if (std::optional<HttpResponse> denied = CheckXraySignature(options_.aws_verifier, request)) {
+      auth_failures_->Inc();
+      return denied;
+    }
+  }
   if (xray_traces_) {
     if (std::optional<HttpResponse> r = xray_traces_->Handle(request)) return r;
   }

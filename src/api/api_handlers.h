@@ -25,7 +25,9 @@
 //                                        (api/xray_read_api.h)
 //
 // Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
-// metrics are not. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
+// metrics are not. Every X-Ray path (api/xray_auth.h: IsXrayRestPath) is checked first against
+// options.aws_verifier: with AWS credentials configured its SigV4 signature must verify (403
+// and AWS's error shape otherwise); without, signed and unsigned requests are accepted. Errors are JSON {"error": "..."}. Handle() returns nullopt for paths it does
 // not own, so the caller can route them elsewhere.
 //
 // Thread-safety: Handle() may be called from many threads at once. Store, ApiKeys and
@@ -42,6 +44,7 @@
 #include "api/xray_sampling_api.h"
 #include "api/xray_trace_api.h"
 #include "auth/api_keys.h"
+#include "auth/sigv4.h"
 #include "common/metrics.h"
 #include "net/http_server.h"
 #include "store/store.h"
@@ -55,6 +58,8 @@ struct ApiOptions {
   std::string xray_state_path;  // X-Ray sampling rules and groups; empty = memory only
   // Where X-Ray PutTraceSegments documents go; null = the X-Ray trace operations are not served.
   xray::SegmentIngester* xray_ingester = nullptr;
+  // Checks SigV4 on X-Ray paths; null or without credentials = not checked. Not owned.
+  const SigV4Verifier* aws_verifier = nullptr;
 };
 
 class ApiHandlers {

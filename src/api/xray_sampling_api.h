@@ -11,9 +11,11 @@
 // InvalidRequestException 400 (bad or missing fields, unknown rule or group, an existing
 // name, Default rule changes), RuleLimitExceededException 400 (more than 25 rules or groups).
 //
-// Requests are not authenticated: SigV4 `Authorization` headers are accepted without checking
-// the signature; the credential scope's region (Credential=AKID/date/REGION/xray/aws4_request)
-// is used in the ARNs of new rules and groups, us-east-1 otherwise. The account id is always
+// This class does not authenticate: on the API port ApiHandlers verifies SigV4 first when AWS
+// credentials are configured (api/xray_auth.h); the X-Ray daemon's TCP port serves it
+// unsigned, like the real daemon. The credential scope's region
+// (Credential=AKID/date/REGION/xray/aws4_request) is used in the ARNs of new rules and groups,
+// us-east-1 otherwise. The account id is always
 // 000000000000.
 //
 // Rules (with CreatedAt/ModifiedAt) and groups persist in `state_path` as JSON, rewritten

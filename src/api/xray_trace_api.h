@@ -12,9 +12,9 @@
 //                        every requested trace is in the one page)
 //
 // Errors use the AWS JSON error shape: HTTP 400 (405 for a method other than POST), header
-// `x-amzn-ErrorType: <Code>` and body {"__type": "<Code>", "message": "..."}. SigV4-signed
-// requests are accepted (the Authorization header is not checked yet); Honeycomb API keys do
-// not apply to these paths.
+// `x-amzn-ErrorType: <Code>` and body {"__type": "<Code>", "message": "..."}. Authentication
+// is ApiHandlers' job, before this class sees a request: SigV4 signatures are verified when
+// AWS credentials are configured (api/xray_auth.h); Honeycomb API keys do not apply here.
 //
 // Thread-safety: Handle() may be called from many threads. Store and ingester must outlive it.
 #pragma once

@@ -1,10 +1,13 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 namespace waggle {
 namespace {
@@ -57,6 +60,43 @@ bool ParseNumberPrefix(std::string_view* s, double* value) {
   return true;
 }
 
+StatusOr<std::vector<AwsCredential>> ReadCredentialsFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot read AWS credentials file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseSharedCredentialsFile(ss.str(), path);
+}
+
+// `ACCESS_KEY_ID:SECRET` and `@FILE` values → credentials, duplicates dropped.
+StatusOr<std::vector<AwsCredential>> ResolveAwsCredentials(
+    const std::vector<std::string>& values) {
+  std::vector<AwsCredential> out;
+  for (const std::string& value : values) {
+    std::string_view v = Trim(value);
+    if (v.empty()) continue;
+    std::vector<AwsCredential> parsed;
+    if (v.front() == '@') {
+      ASSIGN_OR_RETURN(parsed, ReadCredentialsFile(std::string(Trim(v.substr(1)))));
+    } else {
+      ASSIGN_OR_RETURN(AwsCredential c, ParseAwsCredential(v));
+      parsed.push_back(std::move(c));
+    }
+    for (AwsCredential& c : parsed) {
+      auto same_id = std::find_if(out.begin(), out.end(), [&](const AwsCredential& o) {
+        return o.access_key_id == c.access_key_id;
+      });
+      if (same_id == out.end()) {
+        out.push_back(std::move(c));
+      } else if (same_id->secret_access_key != c.secret_access_key) {
+        return absl::InvalidArgumentError("access key id '" + c.access_key_id +
+                                          "' is given twice with different secrets");
+      }
+    }
+  }
+  return out;
+}
+
 // Where a resolved value came from, for messages.
 struct Sourced {
   std::vector<std::string> values;
@@ -73,6 +113,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"otlp-grpc-listen", "127.0.0.1:4317", "Address for OTLP/gRPC ingest (port 0 = any)"},
       {"xray-listen", "127.0.0.1:2000", "UDP address for the X-Ray daemon protocol (port 0 picks a free port)"},
       {"api-key", "", "API key accepted in x-honeycomb-team (repeatable; none = local mode)",
+       true},
+      {"aws-credentials", "",
+       "AWS key X-Ray API requests must be SigV4-signed with, as ACCESS_KEY_ID:SECRET or "
+       "@CREDENTIALS_FILE (repeatable; none = signatures not checked)",
        true},
       {"retention", "7d", "Drop data older than this (e.g. 7d, 24h; 0 = forever)"},
       {"max-disk", "0", "Drop oldest data beyond this size (e.g. 10GB; 0 = unlimited)"},
@@ -278,6 +322,11 @@ StatusOr<ServerConfig> ResolveConfig(const RawConfig& flags, const EnvLookup& en
     for (const std::string& k : it->second.values) {
       if (!Trim(k).empty()) c.api_keys.emplace_back(Trim(k));
     }
+  }
+  if (auto it = chosen.find("aws-credentials"); it != chosen.end()) {
+    StatusOr<std::vector<AwsCredential>> creds = ResolveAwsCredentials(it->second.values);
+    if (!creds.ok()) return fail("aws-credentials", creds.status());
+    c.aws_credentials = std::move(*creds);
   }
   if (auto* v = single("retention")) {
     StatusOr<int64_t> d = ParseDurationSeconds(*v);

@@ -2,9 +2,15 @@
 //
 // Every setting has a flag (`--data-dir`), an environment twin (`WAGGLE_DATA_DIR`) and a key in
 // the optional config file (`data-dir = ./x` or `data_dir = "./x"`). Precedence:
-// flag > environment > file > default. `api-key` is repeatable: the highest layer that sets it
-// wins (the environment twin `WAGGLE_API_KEY` takes a comma-separated list; the file may
-// repeat the key or give a comma-separated list).
+// flag > environment > file > default. `api-key` and `aws-credentials` are repeatable: the
+// highest layer that sets one wins (the environment twins `WAGGLE_API_KEY` and
+// `WAGGLE_AWS_CREDENTIALS` take comma-separated lists; the file may repeat the key or give a
+// comma-separated list).
+//
+// `aws-credentials` values are `ACCESS_KEY_ID:SECRET_ACCESS_KEY` or `@PATH` naming an AWS
+// shared-credentials file (every profile with a key pair is accepted); the file is read when
+// the configuration is resolved. The same access key id with two different secrets is an
+// error. Messages never contain a secret.
 //
 // Config file format: one `key = value` per line; `#` starts a comment line; values may be
 // double-quoted; blank lines ignored. Unknown keys are an error naming the line.
@@ -13,7 +19,8 @@
 // 1024; 0 means unlimited. Durations ("7d", "24h", "1h30m", "90s", "2w", "0"): units s m h d w,
 // 0 means forever.
 //
-// Thread-safety: pure functions and plain values.
+// Thread-safety: plain values; the functions touch nothing shared (ResolveConfig reads
+// `aws-credentials = @PATH` files).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/aws_credentials.h"
 #include "common/status.h"
 #include "wal/wal.h"
 
@@ -36,6 +44,7 @@ struct ServerConfig {
   std::string otlp_grpc_listen = "127.0.0.1:4317";
   std::string xray_listen = "127.0.0.1:2000";
   std::vector<std::string> api_keys;
+  std::vector<AwsCredential> aws_credentials;  // none: X-Ray signatures are not verified
   int64_t retention_seconds = 7 * 86400;  // 0 = forever
   uint64_t max_disk_bytes = 0;            // 0 = unlimited
   WalSyncPolicy wal_sync = WalSyncPolicy::kFsync;

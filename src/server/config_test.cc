@@ -1,5 +1,10 @@
 #include "server/config.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace waggle {
@@ -80,6 +85,68 @@ TEST(Config, ErrorsNameTheSource) {
   EXPECT_FALSE(c.ok());
   c = ResolveConfig({{"demo-rate", {"-1"}}}, FakeEnv({}), {});
   EXPECT_FALSE(c.ok());
+}
+
+TEST(Config, AwsCredentialsFromFlagEnvAndFile) {
+  StatusOr<ServerConfig> none = ResolveConfig({}, FakeEnv({}), {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->aws_credentials.empty());
+
+  StatusOr<RawConfig> file = ParseConfigFile("aws_credentials = AKIDF1:s1, AKIDF2:s2\n", "f");
+  ASSERT_TRUE(file.ok()) << file.status();
+  StatusOr<ServerConfig> from_file = ResolveConfig({}, FakeEnv({}), *file);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->aws_credentials,
+            (std::vector<AwsCredential>{{"AKIDF1", "s1"}, {"AKIDF2", "s2"}}));
+
+  EnvLookup env = FakeEnv({{"WAGGLE_AWS_CREDENTIALS", "AKIDE:se/cr+et, AKIDE:se/cr+et"}});
+  StatusOr<ServerConfig> from_env = ResolveConfig({}, env, *file);
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->aws_credentials, (std::vector<AwsCredential>{{"AKIDE", "se/cr+et"}}));
+
+  StatusOr<ServerConfig> from_flag =
+      ResolveConfig({{"aws-credentials", {"AKIDTEST:secretkey", "AKIDB:x:y"}}}, env, *file);
+  ASSERT_TRUE(from_flag.ok()) << from_flag.status();
+  EXPECT_EQ(from_flag->aws_credentials,
+            (std::vector<AwsCredential>{{"AKIDTEST", "secretkey"}, {"AKIDB", "x:y"}}));
+}
+
+TEST(Config, AwsCredentialsFromSharedCredentialsFile) {
+  std::string path = ::testing::TempDir() + "/waggle-creds-" + std::to_string(::getpid());
+  {
+    std::ofstream out(path);
+    out << "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = filesecret\n";
+  }
+  StatusOr<ServerConfig> c =
+      ResolveConfig({{"aws-credentials", {"@" + path, "AKIDTEST:secretkey"}}}, FakeEnv({}), {});
+  std::remove(path.c_str());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->aws_credentials,
+            (std::vector<AwsCredential>{{"AKIDFILE", "filesecret"}, {"AKIDTEST", "secretkey"}}));
+
+  StatusOr<ServerConfig> missing =
+      ResolveConfig({{"aws-credentials", {"@/nonexistent/creds"}}}, FakeEnv({}), {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(std::string(missing.status().message())
+                .find("--aws-credentials: cannot read AWS credentials file '/nonexistent/creds'"),
+            std::string::npos)
+      << missing.status();
+}
+
+TEST(Config, AwsCredentialErrorsNameTheSourceButNotTheSecret) {
+  StatusOr<ServerConfig> c =
+      ResolveConfig({}, FakeEnv({{"WAGGLE_AWS_CREDENTIALS", "AKIDONLY"}}), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("WAGGLE_AWS_CREDENTIALS: invalid AWS"),
+            std::string::npos)
+      << c.status();
+  c = ResolveConfig({{"aws-credentials", {"AKID:topsecret1", "AKID:topsecret2"}}}, FakeEnv({}),
+                    {});
+  ASSERT_FALSE(c.ok());
+  std::string message(c.status().message());
+  EXPECT_NE(message.find("'AKID' is given twice with different secrets"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("topsecret"), std::string::npos);
 }
 
 TEST(Config, FileErrors) {

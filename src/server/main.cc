@@ -27,8 +27,8 @@ namespace {
 struct ServeFlags {
   std::map<std::string, std::string> values;
   std::map<std::string, CLI::Option*> options;
-  std::vector<std::string> api_keys;
-  CLI::Option* api_key_option = nullptr;
+  std::map<std::string, std::vector<std::string>> lists;  // repeatable settings
+  std::map<std::string, CLI::Option*> list_options;
   std::string config_file;
 };
 
@@ -41,9 +41,9 @@ void AddServeFlags(CLI::App* sub, ServeFlags* f, bool demo) {
     std::string help = std::string(k.help) + " [env " + EnvNameFor(name) + "]";
     if (*k.default_text) help += " (default " + std::string(k.default_text) + ")";
     if (k.repeatable) {
-      f->api_key_option = sub->add_option("--" + name, f->api_keys, help)
-                              ->type_size(1)
-                              ->allow_extra_args(false);
+      f->list_options[name] = sub->add_option("--" + name, f->lists[name], help)
+                                  ->type_size(1)
+                                  ->allow_extra_args(false);
     } else {
       f->options[name] = sub->add_option("--" + name, f->values[name], help);
     }
@@ -55,7 +55,9 @@ StatusOr<ServerConfig> ResolveFromFlags(const ServeFlags& f) {
   for (const auto& [name, opt] : f.options) {
     if (opt->count() > 0) flags[name] = {f.values.at(name)};
   }
-  if (f.api_key_option != nullptr && f.api_key_option->count() > 0) flags["api-key"] = f.api_keys;
+  for (const auto& [name, opt] : f.list_options) {
+    if (opt->count() > 0) flags[name] = f.lists.at(name);
+  }
   std::string config_file = f.config_file;
   if (config_file.empty()) {
     if (const char* env = std::getenv("WAGGLE_CONFIG")) config_file = env;

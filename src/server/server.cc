@@ -83,7 +83,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
 }
 
 Server::Server(const ServerConfig& config, std::string version)
-    : config_(config), version_(std::move(version)), keys_(config.api_keys) {}
+    : config_(config),
+      version_(std::move(version)),
+      keys_(config.api_keys),
+      aws_verifier_(config.aws_credentials, SigV4VerifierOptions{"xray", 15 * 60, nullptr}) {}
 
 Server::~Server() { (void)Shutdown(); }
 
@@ -115,7 +118,8 @@ Status Server::Init() {
   api_ = std::make_unique<ApiHandlers>(
       store_.get(), &keys_, &metrics_,
       ApiOptions{version_, "local", JoinPath(config_.data_dir, "api-state.json"),
-                 JoinPath(config_.data_dir, "xray-state.json"), xray_ingester_.get()});
+                 JoinPath(config_.data_dir, "xray-state.json"), xray_ingester_.get(),
+                 &aws_verifier_});
 
   HttpServerOptions http_options;
   http_options.listen = config_.http_listen;
@@ -258,6 +262,14 @@ std::string Server::Banner() const {
   b += "  X-Ray       udp://" + addresses_.xray + " (daemon protocol), tcp://" + addresses_.xray +
        " (sampling rules)\n"
        "              PutTraceSegments, BatchGetTraces, sampling rules and groups on the API port\n";
+  if (aws_verifier_.enabled()) {
+    b += "              SigV4 signatures verified on the API port (" +
+         std::to_string(aws_verifier_.size()) +
+         " AWS key(s)); the daemon's TCP port stays unsigned\n";
+  } else {
+    b += "              SigV4 signatures not checked (start with --aws-credentials "
+         "AKID:SECRET to verify them)\n";
+  }
   if (keys_.local_mode()) {
     b += "  LOCAL MODE: no API key configured — any key is accepted from loopback clients only;\n"
          "              start with --api-key KEY to accept remote clients.\n";

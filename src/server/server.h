@@ -18,6 +18,7 @@
 
 #include "api/api_handlers.h"
 #include "auth/api_keys.h"
+#include "auth/sigv4.h"
 #include "common/metrics.h"
 #include "ingest/otlp_grpc_server.h"
 #include "ingest/otlp_http_receiver.h"
@@ -51,7 +52,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   const BoundAddresses& addresses() const { return addresses_; }
-  // Human start-up banner: version, data dir, addresses, local-mode warning.
+  // Human start-up banner: version, data dir, addresses, local-mode warning, whether X-Ray
+  // signatures are verified.
   std::string Banner() const;
   // Stops listeners (finishing in-flight requests), closes the store. Idempotent.
   Status Shutdown();
@@ -72,6 +74,7 @@ class Server {
   const std::string version_;
   Metrics metrics_;
   ApiKeys keys_;
+  SigV4Verifier aws_verifier_;  // X-Ray REST paths on the API port; empty = not checked
   std::unique_ptr<Store> store_;
   std::unique_ptr<OtlpHttpReceiver> receiver_;
   std::unique_ptr<xray::SegmentIngester> xray_ingester_;
