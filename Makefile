@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`.
-.PHONY: demo test build deps bench bench-query clean
+.PHONY: demo test build deps bench bench-xray bench-query clean
 
 deps:
 	@tools/install_deps.sh
@@ -18,6 +18,10 @@ test:
 
 bench: build
 	@bash bench/run_ingest.sh
+
+# The X-Ray daemon benchmark (issue 4): UDP segments/s stored on loopback without loss.
+bench-xray: build
+	@bash bench/run_xray.sh
 
 # The side-by-side query benchmark (issue 3): waggle vs chdb vs clickhouse-server 18.16 on 10M
 # generated spans; installs its peers, prints the table and writes bench/RESULTS.md.

@@ -38,6 +38,7 @@ struct SegmentLimits {
 struct DocumentInfo {
   TraceId trace_id{};
   SpanId id{};               // the top-level (sub)segment's id
+  SpanId parent_id{};        // its parent_id, zero if none
   bool is_subsegment = false;  // sent on its own with "type": "subsegment"
   bool in_progress = false;    // the top-level (sub)segment is in progress
   size_t rows = 0;             // rows appended to the batch

@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/post.hpp>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -13,217 +11,239 @@
 #include <vector>
 
 #include "xray/internal/datagram.h"
+#include "xray/internal/udp_receiver.h"
 
 namespace waggle::xray {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::udp;
+using xray_internal::DatagramBatch;
 
 constexpr auto kExpireInterval = std::chrono::seconds(1);
 constexpr std::string_view kDatagramsMetric = "waggle_xray_datagrams_total";
 constexpr std::string_view kDatagramsHelp =
-    "X-Ray daemon datagrams by result: accepted, too_large, bad_frame (header/newline), "
-    "bad_document (segment rejected by the decoder), queue_full, store_error.";
+    "X-Ray daemon datagrams by result: accepted, too_large, bad_frame "
+    "(header/newline), "
+    "bad_document (segment rejected by the decoder), queue_full, store_error, "
+    "kernel_dropped "
+    "(the socket receive buffer was full).";
 
-StatusOr<udp::endpoint> ResolveListen(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError("invalid address '" + listen + "': expected host:port");
-  }
-  std::string host = listen.substr(0, colon);
-  std::string port_text = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(port_text, &used);
-    if (used != port_text.size() || port > 65535) throw std::out_of_range("port");
-  } catch (const std::exception&) {
-    return absl::InvalidArgumentError("invalid port in '" + listen + "'");
-  }
-  boost::system::error_code ec;
-  asio::ip::address address = asio::ip::make_address(host, ec);
-  if (!ec) return udp::endpoint(address, static_cast<uint16_t>(port));
-  asio::io_context io;
-  udp::resolver resolver(io);
-  auto results = resolver.resolve(udp::v4(), host, port_text, ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError("cannot resolve '" + host + "': " + ec.message());
-  }
-  return results.begin()->endpoint();
-}
-
-std::string FormatEndpoint(const udp::endpoint& e) {
-  std::string host = e.address().to_string();
-  if (e.address().is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(e.port());
-}
-
-}  // namespace
+} // namespace
 
 class XrayDaemon::Impl {
- public:
-  Impl(XrayDaemonOptions options, SegmentIngester* ingester, Metrics* metrics)
-      : options_(std::move(options)),
-        ingester_(ingester),
-        socket_(io_),
-        buffer_(options_.max_datagram_bytes + 1),
+public:
+  Impl(XrayDaemonOptions options, SegmentIngester *ingester, Metrics *metrics)
+      : options_(std::move(options)), ingester_(ingester),
         accepted_(Count(metrics, "accepted")),
         too_large_(Count(metrics, "too_large")),
         bad_frame_(Count(metrics, "bad_frame")),
         bad_document_(Count(metrics, "bad_document")),
         queue_full_(Count(metrics, "queue_full")),
-        store_error_(Count(metrics, "store_error")) {}
+        store_error_(Count(metrics, "store_error")),
+        kernel_dropped_(Count(metrics, "kernel_dropped")),
+        receive_buffer_(metrics->GetGauge(
+            "waggle_xray_socket_receive_buffer_bytes",
+            "Receive buffer the kernel granted the X-Ray UDP socket (capped by "
+            "net.core.rmem_max unless waggle has CAP_NET_ADMIN).")) {}
 
   ~Impl() { Stop(); }
 
   StatusOr<std::string> Start() {
-    ASSIGN_OR_RETURN(udp::endpoint endpoint, ResolveListen(options_.listen));
-    boost::system::error_code ec;
-    socket_.open(endpoint.protocol(), ec);
-    if (!ec) socket_.bind(endpoint, ec);
-    if (ec) {
-      return absl::UnavailableError("cannot bind UDP " + options_.listen + ": " + ec.message());
+    ASSIGN_OR_RETURN(
+        std::string bound,
+        receiver_.Open(options_.listen, options_.max_datagram_bytes,
+                       options_.socket_receive_buffer_bytes,
+                       std::max<size_t>(1, options_.receive_batch)));
+    receive_buffer_->Set(receiver_.receive_buffer_bytes());
+    if (receiver_.receive_buffer_bytes() <
+        options_.socket_receive_buffer_bytes) {
+      spdlog::info("xray: the UDP socket got a {} byte receive buffer of the "
+                   "{} asked for (the kernel caps "
+                   "it at net.core.rmem_max); bursts beyond it are dropped and "
+                   "counted as kernel_dropped",
+                   receiver_.receive_buffer_bytes(),
+                   options_.socket_receive_buffer_bytes);
     }
-    socket_.set_option(udp::socket::receive_buffer_size(options_.socket_receive_buffer_bytes),
-                       ec);  // best effort
-    std::string bound = FormatEndpoint(socket_.local_endpoint(ec));
     started_ = true;
-    Receive();
-    io_thread_ = std::thread([this] { io_.run(); });
-    worker_ = std::thread([this] { Work(); });
+    receive_thread_ = std::thread([this] { ReceiveLoop(); });
+    for (int i = 0; i < std::max(1, options_.workers); ++i) {
+      workers_.emplace_back([this, i] { Work(/*expires=*/i == 0); });
+    }
     return bound;
   }
 
   void Stop() {
-    if (!started_ || stopped_) return;
+    if (!started_ || stopped_)
+      return;
     stopped_ = true;
-    asio::post(io_, [this] {
-      boost::system::error_code ignored;
-      socket_.close(ignored);
-    });
-    io_thread_.join();
+    receiver_.Wake();
+    receive_thread_.join();
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
     cv_.notify_all();
-    worker_.join();
+    for (std::thread &w : workers_)
+      w.join();
+    receiver_.Close();
   }
 
- private:
-  static Counter* Count(Metrics* m, const char* result) {
-    return m->GetCounter(kDatagramsMetric, kDatagramsHelp, {{"result", result}});
+private:
+  static Counter *Count(Metrics *m, const char *result) {
+    return m->GetCounter(kDatagramsMetric, kDatagramsHelp,
+                         {{"result", result}});
   }
 
-  void Receive() {
-    socket_.async_receive_from(
-        asio::buffer(buffer_), sender_, [this](boost::system::error_code ec, size_t n) {
-          if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
-          if (!ec) OnDatagram(n);
-          Receive();
-        });
-  }
-
-  // io thread
-  void OnDatagram(size_t n) {
-    if (n > options_.max_datagram_bytes) {
-      too_large_->Inc();
-      spdlog::debug("xray: dropped a datagram over {} bytes from {}", options_.max_datagram_bytes,
-                   sender_.address().to_string());
-      return;
+  // receive thread
+  void ReceiveLoop() {
+    for (;;) {
+      DatagramBatch batch;
+      xray_internal::ReceiveStats stats;
+      const bool more = receiver_.Receive(&batch, &stats);
+      if (stats.too_large) {
+        too_large_->Inc(stats.too_large);
+        spdlog::debug("xray: dropped {} datagrams over {} bytes",
+                      stats.too_large, options_.max_datagram_bytes);
+      }
+      if (stats.kernel_dropped)
+        kernel_dropped_->Inc(stats.kernel_dropped);
+      if (batch.size() > 0)
+        Enqueue(std::move(batch));
+      if (!more)
+        return;
     }
+  }
+
+  // receive thread
+  void Enqueue(DatagramBatch batch) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.size() >= options_.queue_capacity) {
-        queue_full_->Inc();
+      if (queued_datagrams_ + batch.size() > options_.queue_capacity ||
+          queued_bytes_ + batch.bytes.size() > options_.queue_capacity_bytes) {
+        queue_full_->Inc(batch.size());
         return;
       }
-      queue_.emplace_back(buffer_.data(), n);
+      queued_datagrams_ += batch.size();
+      queued_bytes_ += batch.bytes.size();
+      queue_.push_back(std::move(batch));
     }
     cv_.notify_one();
   }
 
-  // worker thread
-  void Work() {
+  // worker threads. Takes queued batches, at least one and then while they fit
+  // in max_batch. REQUIRES: mu_ held and queue_ not empty.
+  std::vector<DatagramBatch> TakeLocked() {
+    std::vector<DatagramBatch> taken;
+    size_t datagrams = 0;
+    while (!queue_.empty() &&
+           (taken.empty() ||
+            datagrams + queue_.front().size() <= options_.max_batch)) {
+      datagrams += queue_.front().size();
+      queued_datagrams_ -= queue_.front().size();
+      queued_bytes_ -= queue_.front().bytes.size();
+      taken.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    return taken;
+  }
+
+  // worker threads
+  void Work(bool expires) {
     auto next_expiry = std::chrono::steady_clock::now() + kExpireInterval;
     for (;;) {
-      std::vector<std::string> drained;
-      bool stopping = false;
+      std::vector<DatagramBatch> taken;
+      bool stopping = false, more = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_until(lock, next_expiry, [this] { return stopping_ || !queue_.empty(); });
-        while (!queue_.empty() && drained.size() < options_.max_batch) {
-          drained.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+        auto ready = [this] { return stopping_ || !queue_.empty(); };
+        if (expires) {
+          cv_.wait_until(lock, next_expiry, ready);
+        } else {
+          cv_.wait(lock, ready);
         }
-        stopping = stopping_ && queue_.empty();
+        if (!queue_.empty())
+          taken = TakeLocked();
+        more = !queue_.empty();
+        stopping = stopping_ && !more;
       }
-      if (!drained.empty()) Process(drained);
-      if (std::chrono::steady_clock::now() >= next_expiry) {
+      if (more)
+        cv_.notify_one(); // another worker takes the rest meanwhile
+      if (!taken.empty())
+        Process(taken);
+      if (expires && std::chrono::steady_clock::now() >= next_expiry) {
         Status st = ingester_->ExpirePending(std::chrono::system_clock::now());
-        if (!st.ok()) spdlog::warn("xray: storing expired in-progress segments: {}", std::string(st.message()));
+        if (!st.ok()) {
+          spdlog::warn("xray: storing expired in-progress segments: {}",
+                       std::string(st.message()));
+        }
         next_expiry = std::chrono::steady_clock::now() + kExpireInterval;
       }
-      if (stopping) return;
+      if (stopping)
+        return;
     }
   }
 
-  void Process(const std::vector<std::string>& datagrams) {
+  void Process(const std::vector<DatagramBatch> &batches) {
     std::vector<std::string_view> documents;
-    documents.reserve(datagrams.size());
-    for (const std::string& d : datagrams) {
-      StatusOr<std::string_view> doc = xray_internal::DatagramDocument(d);
-      if (!doc.ok()) {
-        bad_frame_->Inc();
-        spdlog::debug("xray: dropped a datagram: {}", std::string(doc.status().message()));
-        continue;
+    for (const DatagramBatch &batch : batches) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        StatusOr<std::string_view> doc =
+            xray_internal::DatagramDocument(batch[i]);
+        if (!doc.ok()) {
+          bad_frame_->Inc();
+          spdlog::debug("xray: dropped a datagram: {}",
+                        std::string(doc.status().message()));
+          continue;
+        }
+        documents.push_back(*doc);
       }
-      documents.push_back(*doc);
     }
-    if (documents.empty()) return;
+    if (documents.empty())
+      return;
     std::vector<IngestResult> results =
         ingester_->Ingest(documents, std::chrono::system_clock::now());
-    for (const IngestResult& r : results) {
+    for (const IngestResult &r : results) {
       if (r.status.ok()) {
         accepted_->Inc();
       } else if (r.status.code() == absl::StatusCode::kInvalidArgument) {
         bad_document_->Inc();
-        spdlog::debug("xray: dropped segment '{}': {}", r.id, std::string(r.status.message()));
+        spdlog::debug("xray: dropped segment '{}': {}", r.id,
+                      std::string(r.status.message()));
       } else {
         store_error_->Inc();
-        spdlog::warn("xray: storing segment '{}' failed: {}", r.id, std::string(r.status.message()));
+        spdlog::warn("xray: storing segment '{}' failed: {}", r.id,
+                     std::string(r.status.message()));
       }
     }
   }
 
   const XrayDaemonOptions options_;
-  SegmentIngester* const ingester_;
-  asio::io_context io_;
-  udp::socket socket_;               // io thread only (after Start)
-  std::vector<char> buffer_;         // io thread only
-  udp::endpoint sender_;             // io thread only
-  Counter* const accepted_;
-  Counter* const too_large_;
-  Counter* const bad_frame_;
-  Counter* const bad_document_;
-  Counter* const queue_full_;
-  Counter* const store_error_;
+  SegmentIngester *const ingester_;
+  xray_internal::UdpReceiver receiver_; // Receive on the receive thread only
+  Counter *const accepted_;
+  Counter *const too_large_;
+  Counter *const bad_frame_;
+  Counter *const bad_document_;
+  Counter *const queue_full_;
+  Counter *const store_error_;
+  Counter *const kernel_dropped_;
+  Gauge *const receive_buffer_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;    // guarded by mu_; at most queue_capacity
-  bool stopping_ = false;            // guarded by mu_
-  bool started_ = false;             // controlling thread only
-  bool stopped_ = false;             // controlling thread only
-  std::thread io_thread_;
-  std::thread worker_;
+  // Batches received but not yet taken by a worker. Invariant:
+  // queued_datagrams_ and queued_bytes_ are the sums over queue_, at most
+  // queue_capacity and queue_capacity_bytes.
+  std::deque<DatagramBatch> queue_; // guarded by mu_
+  size_t queued_datagrams_ = 0;     // guarded by mu_
+  size_t queued_bytes_ = 0;         // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
+  bool started_ = false;            // controlling thread only
+  bool stopped_ = false;            // controlling thread only
+  std::thread receive_thread_;
+  std::vector<std::thread> workers_;
 };
 
-XrayDaemon::XrayDaemon(XrayDaemonOptions options, SegmentIngester* ingester, Metrics* metrics)
+XrayDaemon::XrayDaemon(XrayDaemonOptions options, SegmentIngester *ingester,
+                       Metrics *metrics)
     : impl_(std::make_unique<Impl>(std::move(options), ingester, metrics)) {}
 
 XrayDaemon::~XrayDaemon() = default;
@@ -232,4 +252,4 @@ StatusOr<std::string> XrayDaemon::Start() { return impl_->Start(); }
 
 void XrayDaemon::Stop() { impl_->Stop(); }
 
-}  // namespace waggle::xray
+} // namespace waggle::xray

@@ -1,22 +1,33 @@
 // XrayDaemon: the X-Ray daemon's UDP protocol (what the X-Ray SDKs send to port 2000).
 //
 // Each datagram is a header line `{"format": "json", "version": 1}`, a newline and one segment
-// document. One io thread receives datagrams into a buffer one byte larger than
-// max_datagram_bytes (so an oversized datagram is seen as such and dropped) and queues them; one
-// worker thread drains the queue in batches, splits header from document, and hands the
-// documents to the SegmentIngester (one Store::Append per drained batch, so the WAL's group
-// commit is amortised). The worker also expires held in-progress segments once a second.
+// document. Threads and hand-offs:
+//   receive thread  recvmmsg up to `receive_batch` datagrams at a time into slots one byte larger
+//                   than max_datagram_bytes (so an oversized datagram is seen as such and
+//                   dropped), packs them into one DatagramBatch and queues it. It never blocks on
+//                   the workers: when the queue holds `queue_capacity` datagrams or
+//                   `queue_capacity_bytes`, the new batch is dropped and counted (queue_full).
+//   workers (N)     each takes queued batches, up to `max_batch` datagrams, splits header from
+//                   document and hands the documents to the SegmentIngester: one Store::Append
+//                   per take. While one worker waits for its WAL group commit (fdatasync), the
+//                   others decode, and appends that meet in the WAL share one fsync. Worker 0
+//                   also expires held in-progress segments once a second.
+// The kernel's socket receive buffer (`socket_receive_buffer_bytes`, see UdpReceiver for how it
+// is granted) absorbs bursts while the receive thread is not scheduled.
 //
-// Bad input is never fatal: oversized, badly framed and undecodable datagrams, and datagrams
-// arriving while the queue is full, are dropped, counted in
-// `waggle_xray_datagrams_total{result=...}` and logged at debug level.
+// Bad input is never fatal: oversized, badly framed and undecodable datagrams, datagrams
+// arriving while the queue is full, and datagrams the kernel dropped because the socket buffer
+// was full are counted in `waggle_xray_datagrams_total{result=...}` (kernel_dropped is read from
+// the socket with SO_RXQ_OVFL, so it is reported when the next datagram arrives) and logged at
+// debug level. `waggle_xray_socket_receive_buffer_bytes` is the buffer the kernel granted.
 //
 // Seam for the TCP sampling proxy: the daemon binds UDP only. A TCP listener on the same
 // host:port (the SDKs' centralized-sampling endpoint) is a separate component that the server
 // starts with bound_address() as its listen address.
 //
 // Thread-safety: Start and Stop from one controlling thread. Stop is idempotent and is called
-// by the destructor; it stops receiving, processes every queued datagram, then joins.
+// by the destructor; it stops receiving, lets the workers process every queued datagram, then
+// joins.
 #pragma once
 
 #include <memory>
@@ -31,9 +42,12 @@ namespace waggle::xray {
 struct XrayDaemonOptions {
   std::string listen = "127.0.0.1:2000";  // "host:port"; port 0 picks a free port
   size_t max_datagram_bytes = 64 * 1024;
-  size_t queue_capacity = 16'384;         // datagrams received but not yet decoded
-  size_t max_batch = 1'024;               // datagrams per Store::Append
-  int socket_receive_buffer_bytes = 8 << 20;  // SO_RCVBUF request (the kernel may cap it)
+  size_t queue_capacity = 65'536;         // datagrams received but not yet decoded
+  size_t queue_capacity_bytes = 64 << 20; // their bytes
+  size_t receive_batch = 64;              // datagrams per recvmmsg
+  size_t max_batch = 8'192;               // datagrams per Store::Append
+  int workers = 2;                        // decode + append threads
+  int socket_receive_buffer_bytes = 32 << 20;  // requested; the kernel may cap it
 };
 
 class XrayDaemon {

@@ -17,6 +17,11 @@ bool IsBlank(std::string_view s) {
   return true;
 }
 
+StatusOr<std::string_view> NonBlank(std::string_view document) {
+  if (IsBlank(document)) return absl::InvalidArgumentError("datagram has an empty document");
+  return document;
+}
+
 }  // namespace
 
 StatusOr<std::string_view> DatagramDocument(std::string_view datagram) {
@@ -27,6 +32,11 @@ StatusOr<std::string_view> DatagramDocument(std::string_view datagram) {
   std::string_view header = datagram.substr(0, newline);
   if (header.size() > kMaxHeaderBytes) {
     return absl::InvalidArgumentError("datagram header line longer than 256 bytes");
+  }
+  // The headers the SDKs send, byte for byte, need no JSON parse.
+  if (header == R"({"format":"json","version":1})" ||
+      header == R"({"format": "json", "version": 1})") {
+    return NonBlank(datagram.substr(newline + 1));
   }
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -43,9 +53,7 @@ StatusOr<std::string_view> DatagramDocument(std::string_view datagram) {
   if (lower != "json" || version != 1) {
     return absl::InvalidArgumentError("datagram header has an unsupported format or version");
   }
-  std::string_view document = datagram.substr(newline + 1);
-  if (IsBlank(document)) return absl::InvalidArgumentError("datagram has an empty document");
-  return document;
+  return NonBlank(datagram.substr(newline + 1));
 }
 
 }  // namespace waggle::xray_internal

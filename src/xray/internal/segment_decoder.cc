@@ -1,9 +1,13 @@
-// DecodeSegmentDocument: simdjson DOM over one untrusted document; every string copied into the
-// batch arena. Nesting is bounded (subsegments by SegmentLimits, flattened objects by
+// DecodeSegmentDocument: simdjson DOM over one untrusted document. Strings are copied into chunks
+// the batch arena owns (one allocation per document, not per string); column names built from
+// keys are interned process-wide (internal/interned_names.h). Nesting is bounded (subsegments by SegmentLimits, flattened objects by
 // kMaxFlattenDepth), so recursion depth is bounded whatever the input.
 #include <cmath>
 
+#include <cstring>
+
 #include "simdjson.h"
+#include "xray/internal/interned_names.h"
 #include "xray/internal/columns.h"
 #include "xray/segment_document.h"
 #include "xray/trace_id.h"
@@ -39,10 +43,17 @@ std::string_view RenamedColumn(std::string_view xray_path) {
   return xray_path;
 }
 
+std::string Sub(const std::string& path, std::string_view field) {
+  return path.empty() ? std::string(field) : path + "." + std::string(field);
+}
+
 // Decodes one document into rows. One instance per call.
 class Decoder {
  public:
-  Decoder(SpanBatch* batch, const SegmentLimits& limits) : batch_(batch), limits_(limits) {}
+  // `chunk_bytes`: the size of the arena chunks strings are copied into (the document's size
+  // covers nearly every document in one chunk).
+  Decoder(SpanBatch* batch, const SegmentLimits& limits, size_t chunk_bytes)
+      : batch_(batch), limits_(limits), chunk_bytes_(std::max<size_t>(chunk_bytes, 256)) {}
 
   StatusOr<DocumentInfo> Decode(object root) {
     DocumentInfo info;
@@ -81,6 +92,7 @@ class Decoder {
     RETURN_IF_ERROR(DecodeEntity(root, !info.is_subsegment, parent, 0, ""));
     const SpanRow& top = batch_->rows[first_row_];
     info.id = top.span_id;
+    info.parent_id = parent;
     info.in_progress = top_in_progress_;
     return info;
   }
@@ -92,7 +104,27 @@ class Decoder {
     return absl::InvalidArgumentError(std::string(where) + ": " + std::string(what));
   }
 
-  std::string_view Copy(std::string_view s) { return batch_->arena.Store(std::string(s)); }
+  // A copy owned by the batch. Bump-allocated in a chunk: a std::string the arena owns, whose
+  // characters (not the string object) are written through the view the arena returned; the
+  // arena never moves or resizes its strings, so earlier views stay valid.
+  std::string_view Copy(std::string_view s) {
+    if (s.size() > chunk_free_) {
+      if (s.size() > chunk_bytes_ / 4) return batch_->arena.Store(std::string(s));
+      std::string_view chunk = batch_->arena.Store(std::string(chunk_bytes_, '\0'));
+      chunk_next_ = const_cast<char*>(chunk.data());
+      chunk_free_ = chunk.size();
+    }
+    if (!s.empty()) std::memcpy(chunk_next_, s.data(), s.size());
+    std::string_view copy(chunk_next_, s.size());
+    chunk_next_ += s.size();
+    chunk_free_ -= s.size();
+    return copy;
+  }
+  // `name` as a column name: interned, or copied once the interning table is full.
+  std::string_view Column(std::string_view name) {
+    std::string_view interned = InternName(name);
+    return interned.empty() ? Copy(name) : interned;
+  }
 
   AttrView& NewAttr(std::string_view key, ValueType type) {
     AttrView& a = batch_->attrs.emplace_back();
@@ -125,26 +157,32 @@ class Decoder {
     }
   }
 
-  // `http`, `aws`, `sql`: dotted keys under `prefix`, renamed where docs/XRAY.md says so.
-  void Flatten(std::string_view prefix, object obj, int depth) {
+  // `http`, `aws`, `sql`: dotted keys under `*path` (which is restored on return), renamed
+  // where docs/XRAY.md says so.
+  void Flatten(std::string* path, object obj, int depth) {
+    const size_t prefix = path->size();
     for (auto [key, value] : obj) {
-      std::string path = std::string(prefix) + "." + std::string(key);
+      path->resize(prefix);
+      path->push_back('.');
+      path->append(key);
       if (value.type() == element_type::OBJECT && depth < kMaxFlattenDepth) {
         Flatten(path, value.get_object().value_unsafe(), depth + 1);
         continue;
       }
-      std::string_view column = RenamedColumn(path);
-      AddValue(column == path ? Copy(path) : column, value);
+      std::string_view column = RenamedColumn(*path);
+      AddValue(column == *path ? Column(*path) : column, value);
     }
+    path->resize(prefix);
   }
 
-  StatusOr<int64_t> EpochNanos(element v, std::string_view where) {
+  // `path` and `field` name the value in an error (built only then).
+  StatusOr<int64_t> EpochNanos(element v, const std::string& path, std::string_view field) {
     double seconds = 0;
     if (v.get_double().get(seconds) != simdjson::SUCCESS) {
-      return Invalid(where, "expected epoch seconds as a number");
+      return Invalid(Sub(path, field), "expected epoch seconds as a number");
     }
     if (!(seconds >= 0 && seconds < kMaxEpochSeconds)) {
-      return Invalid(where, "epoch seconds out of range");
+      return Invalid(Sub(path, field), "epoch seconds out of range");
     }
     // Microsecond resolution (what the SDKs send); exact for any epoch-seconds double.
     return static_cast<int64_t>(std::llround(seconds * 1e6)) * 1000;
@@ -158,15 +196,15 @@ class Decoder {
 
   SpanBatch* const batch_;
   const SegmentLimits& limits_;
+  const size_t chunk_bytes_;
+  char* chunk_next_ = nullptr;  // the unused part of the current chunk
+  size_t chunk_free_ = 0;
+  std::string key_;             // scratch for column names built from keys
   TraceId trace_id_{};
   std::string_view service_name_ = "unknown_service";
   size_t first_row_ = 0;
   bool top_in_progress_ = false;
 };
-
-std::string Sub(const std::string& path, std::string_view field) {
-  return path.empty() ? std::string(field) : path + "." + std::string(field);
-}
 
 Status Decoder::DecodeEntity(object obj, bool is_segment, const SpanId& parent, int depth,
                              const std::string& path) {
@@ -202,14 +240,14 @@ Status Decoder::DecodeEntity(object obj, bool is_segment, const SpanId& parent, 
   if (obj["start_time"].get(start) != simdjson::SUCCESS) {
     return Invalid(Sub(path, "start_time"), "required number missing");
   }
-  ASSIGN_OR_RETURN(row.start_ns, EpochNanos(start, Sub(path, "start_time")));
+  ASSIGN_OR_RETURN(row.start_ns, EpochNanos(start, path, "start_time"));
   bool in_progress = false;
   GetOptional(obj["in_progress"], &in_progress);
   element end;
   if (in_progress) {
     row.end_ns = row.start_ns;
   } else if (obj["end_time"].get(end) == simdjson::SUCCESS) {
-    ASSIGN_OR_RETURN(row.end_ns, EpochNanos(end, Sub(path, "end_time")));
+    ASSIGN_OR_RETURN(row.end_ns, EpochNanos(end, path, "end_time"));
     if (row.end_ns < row.start_ns) return Invalid(Sub(path, "end_time"), "before start_time");
   } else {
     return Invalid(Sub(path, "end_time"), "required unless \"in_progress\": true");
@@ -283,11 +321,13 @@ Status Decoder::DecodeFields(object obj, const std::string& path) {
               : key == "throttle" ? kThrottle : kInferred, b);
     } else if (key == "http" || key == "aws" || key == "sql") {  // "service" below
       if (t != element_type::OBJECT) return Invalid(Sub(path, key), "expected an object");
-      Flatten(key, value.get_object().value_unsafe(), 1);
+      key_.assign(key);
+      Flatten(&key_, value.get_object().value_unsafe(), 1);
     } else if (key == "service") {
       // {"version", "runtime", "runtime_version", ...}: service.version is OTel's name too.
       if (t != element_type::OBJECT) return Invalid(Sub(path, key), "expected an object");
-      Flatten(key, value.get_object().value_unsafe(), 1);
+      key_.assign(key);
+      Flatten(&key_, value.get_object().value_unsafe(), 1);
     } else if (key == "precursor_ids") {
       if (t != element_type::ARRAY) return Invalid(Sub(path, key), "expected an array");
       AddString(kPrecursorIds, Copy(simdjson::minify(value)));
@@ -301,14 +341,18 @@ Status Decoder::DecodeFields(object obj, const std::string& path) {
                          "annotation values must be strings, numbers or booleans");
         }
         if (akey.empty()) return Invalid(Sub(path, key), "empty annotation key");
-        AddValue(Copy(std::string(kAnnotationPrefix) + std::string(akey)), avalue);
+        key_.assign(kAnnotationPrefix);
+        key_.append(akey);
+        AddValue(Column(key_), avalue);
       }
     } else if (key == "metadata") {
       if (t != element_type::OBJECT) return Invalid(Sub(path, key), "expected an object");
       object metadata = value.get_object().value_unsafe();
       for (auto [mkey, mvalue] : metadata) {
-        AddString(Copy(std::string(kMetadataPrefix) + std::string(mkey)),
-                  Copy(simdjson::minify(mvalue)));
+        key_.assign(kMetadataPrefix);
+        key_.append(mkey);
+        std::string_view column = Column(key_);
+        AddString(column, Copy(simdjson::minify(mvalue)));
       }
     }
     // id, name, times, trace_id, parent_id, type, in_progress, cause and subsegments are
@@ -438,7 +482,7 @@ StatusOr<DocumentInfo> DecodeSegmentDocument(std::string_view document, SpanBatc
   }
   const size_t rows_before = batch->rows.size();
   const size_t attrs_before = batch->attrs.size();
-  Decoder decoder(batch, limits);
+  Decoder decoder(batch, limits, document.size());
   decoder.set_first_row(rows_before);
   StatusOr<DocumentInfo> info = decoder.Decode(obj);
   if (!info.ok()) {

@@ -1,0 +1,193 @@
+#include "xray/internal/udp_receiver.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cerrno>
+#include <cstring>
+
+namespace waggle::xray_internal {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+StatusOr<udp::endpoint> ResolveListen(const std::string &listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError("invalid address '" + listen +
+                                      "': expected host:port");
+  }
+  std::string host = listen.substr(0, colon);
+  std::string port_text = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty())
+    host = "0.0.0.0";
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(port_text, &used);
+    if (used != port_text.size() || port > 65535)
+      throw std::out_of_range("port");
+  } catch (const std::exception &) {
+    return absl::InvalidArgumentError("invalid port in '" + listen + "'");
+  }
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host, ec);
+  if (!ec)
+    return udp::endpoint(address, static_cast<uint16_t>(port));
+  asio::io_context io;
+  udp::resolver resolver(io);
+  auto results = resolver.resolve(udp::v4(), host, port_text, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError("cannot resolve '" + host +
+                                      "': " + ec.message());
+  }
+  return results.begin()->endpoint();
+}
+
+std::string FormatEndpoint(const udp::endpoint &e) {
+  std::string host = e.address().to_string();
+  if (e.address().is_v6())
+    host = "[" + host + "]";
+  return host + ":" + std::to_string(e.port());
+}
+
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint32_t));
+
+} // namespace
+
+UdpReceiver::~UdpReceiver() { Close(); }
+
+StatusOr<std::string> UdpReceiver::Open(const std::string &listen,
+                                        size_t max_datagram_bytes,
+                                        int receive_buffer_bytes,
+                                        size_t batch) {
+  ASSIGN_OR_RETURN(udp::endpoint endpoint, ResolveListen(listen));
+  fd_ = ::socket(endpoint.protocol().family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0)
+    return absl::UnavailableError(std::string("UDP socket: ") +
+                                  std::strerror(errno));
+  // Best effort: FORCE needs CAP_NET_ADMIN; plain SO_RCVBUF is capped at
+  // net.core.rmem_max.
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer_bytes,
+                   sizeof(receive_buffer_bytes)) != 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes,
+                 sizeof(receive_buffer_bytes));
+  }
+  socklen_t len = sizeof(granted_rcvbuf_);
+  ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted_rcvbuf_, &len);
+  const int one = 1;
+  ::setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+  if (::bind(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) !=
+      0) {
+    const int err = errno;
+    Close();
+    return absl::UnavailableError("cannot bind UDP " + listen + ": " +
+                                  std::strerror(err));
+  }
+  udp::endpoint bound;
+  socklen_t bound_len = static_cast<socklen_t>(bound.capacity());
+  ::getsockname(fd_, bound.data(), &bound_len);
+  bound.resize(bound_len);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    Close();
+    return absl::UnavailableError(std::string("eventfd: ") +
+                                  std::strerror(errno));
+  }
+  max_datagram_bytes_ = max_datagram_bytes;
+  batch_ = batch;
+  const size_t slot = max_datagram_bytes + 1;
+  scratch_.resize(batch * slot);
+  control_.resize(batch * kControlBytes);
+  iov_.resize(batch);
+  msgs_.resize(batch);
+  for (size_t i = 0; i < batch; ++i) {
+    iov_[i] = {scratch_.data() + i * slot, slot};
+    msgs_[i].msg_hdr.msg_iov = &iov_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+    msgs_[i].msg_hdr.msg_control = control_.data() + i * kControlBytes;
+  }
+  return FormatEndpoint(bound);
+}
+
+bool UdpReceiver::WaitReadable() {
+  pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  for (;;) {
+    const int r = ::poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      spdlog::warn("xray: poll on the UDP socket failed: {}",
+                   std::strerror(errno));
+      return false;
+    }
+    return (fds[1].revents & POLLIN) == 0;
+  }
+}
+
+bool UdpReceiver::Receive(DatagramBatch *out, ReceiveStats *stats) {
+  const size_t slot = max_datagram_bytes_ + 1;
+  for (;;) {
+    for (mmsghdr &m : msgs_) {
+      m.msg_hdr.msg_controllen =
+          kControlBytes; // the kernel shrinks it to what it wrote
+      m.msg_hdr.msg_flags = 0;
+    }
+    const int n = ::recvmmsg(fd_, msgs_.data(), static_cast<unsigned>(batch_),
+                             MSG_DONTWAIT, nullptr);
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        spdlog::warn("xray: recvmmsg failed: {}", std::strerror(errno));
+      }
+      if (!WaitReadable())
+        return false;
+      continue;
+    }
+    for (int i = 0; i < n; ++i) {
+      msghdr &h = msgs_[i].msg_hdr;
+      for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr;
+           c = CMSG_NXTHDR(&h, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+          uint32_t drops = 0;
+          std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+          stats->kernel_dropped +=
+              drops - last_drops_; // modulo 2^32, like the kernel's count
+          last_drops_ = drops;
+        }
+      }
+      if (msgs_[i].msg_len > max_datagram_bytes_ || (h.msg_flags & MSG_TRUNC)) {
+        ++stats->too_large;
+        continue;
+      }
+      out->bytes.append(scratch_.data() + i * slot, msgs_[i].msg_len);
+      out->ends.push_back(static_cast<uint32_t>(out->bytes.size()));
+    }
+    return true;
+  }
+}
+
+void UdpReceiver::Wake() {
+  if (wake_fd_ < 0)
+    return;
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void UdpReceiver::Close() {
+  if (fd_ >= 0)
+    ::close(fd_);
+  if (wake_fd_ >= 0)
+    ::close(wake_fd_);
+  fd_ = wake_fd_ = -1;
+}
+
+} // namespace waggle::xray_internal

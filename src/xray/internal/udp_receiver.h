@@ -1,0 +1,91 @@
+// UdpReceiver: the X-Ray daemon's socket (waggle_xray-internal). Receives
+// datagrams in batches with recvmmsg, detects oversized ones, and reports the
+// kernel's drop count for the socket.
+//
+// Sizing: Open asks for `receive_buffer_bytes` of socket receive buffer, first
+// with SO_RCVBUFFORCE (only honoured with CAP_NET_ADMIN), else with SO_RCVBUF,
+// which the kernel caps at net.core.rmem_max; receive_buffer_bytes() is what
+// the kernel granted (the kernel doubles the request for its bookkeeping, so
+// this is up to twice the request).
+//
+// Kernel drops: with SO_RXQ_OVFL every received datagram carries the socket's
+// cumulative drop count (datagrams the kernel discarded because the receive
+// buffer was full, the drops column of /proc/net/udp). Receive reports how much
+// it grew since the previous call; drops after the last datagram received are
+// reported with the next one.
+//
+// Thread-safety: Open, then Receive from one thread; Wake from any thread (it
+// makes a blocked or later Receive return at once with nothing, for shutdown).
+// Close after that thread is done.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace waggle::xray_internal {
+
+// Datagrams packed into one buffer: datagram i is bytes[begin(i), ends[i]).
+// Invariant: ends is ascending and ends.back() == bytes.size().
+struct DatagramBatch {
+  std::string bytes;
+  std::vector<uint32_t> ends;
+  size_t size() const { return ends.size(); }
+  std::string_view operator[](size_t i) const {
+    const uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+};
+
+// What one Receive call saw besides the datagrams it returned.
+struct ReceiveStats {
+  uint64_t too_large = 0; // datagrams over max_datagram_bytes, dropped
+  uint64_t kernel_dropped =
+      0; // growth of the socket's drop count since the previous call
+};
+
+class UdpReceiver {
+public:
+  UdpReceiver() = default;
+  ~UdpReceiver();
+  UdpReceiver(const UdpReceiver &) = delete;
+  UdpReceiver &operator=(const UdpReceiver &) = delete;
+
+  // Binds a UDP socket to `listen` ("host:port"; port 0 picks a free port).
+  // Returns the bound address ("127.0.0.1:2000", "[::1]:2000").
+  StatusOr<std::string> Open(const std::string &listen,
+                             size_t max_datagram_bytes,
+                             int receive_buffer_bytes, size_t batch);
+  int receive_buffer_bytes() const { return granted_rcvbuf_; }
+
+  // Blocks until at least one datagram is available or Wake was called, then
+  // appends up to `batch` datagrams to `*out`. Returns false once Wake has been
+  // called (and nothing was appended); errors other than a woken wait are
+  // logged and retried.
+  bool Receive(DatagramBatch *out, ReceiveStats *stats);
+  void Wake();
+  void Close();
+
+private:
+  bool WaitReadable();
+
+  int fd_ = -1;
+  int wake_fd_ = -1; // eventfd
+  size_t max_datagram_bytes_ = 0;
+  int granted_rcvbuf_ = 0;
+  std::vector<char> scratch_; // batch slots of max_datagram_bytes + 1 bytes
+  std::vector<char> control_; // one cmsg buffer per slot
+  std::vector<iovec> iov_;    // iov_[i] is slot i of scratch_
+  std::vector<mmsghdr>
+      msgs_;                // msgs_[i] receives into iov_[i] and control slot i
+  uint32_t last_drops_ = 0; // SO_RXQ_OVFL count last seen
+  size_t batch_ = 0;
+};
+
+} // namespace waggle::xray_internal

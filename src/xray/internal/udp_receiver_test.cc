@@ -1,0 +1,57 @@
+#include "xray/internal/udp_receiver.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace waggle::xray_internal {
+namespace {
+
+TEST(UdpReceiver, CountsWhatTheKernelDroppedWhenTheBufferWasFull) {
+  UdpReceiver receiver;
+  StatusOr<std::string> bound =
+      receiver.Open("127.0.0.1:0", 2048, /*receive_buffer_bytes=*/4096,
+                    /*batch=*/64);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(
+      static_cast<uint16_t>(std::stoi(bound->substr(bound->find(':') + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  const std::string datagram(1000, 'x');
+  constexpr int kSent = 200; // far more than a ~4-8 KiB buffer holds
+  for (int i = 0; i < kSent; ++i) {
+    ::sendto(fd, datagram.data(), datagram.size(), 0,
+             reinterpret_cast<sockaddr *>(&to), sizeof(to));
+  }
+  // The few that fit are all there: one Receive (batch 64) takes them. Then a
+  // sentinel, which arrives with the socket's drop count.
+  DatagramBatch batch;
+  ReceiveStats stats;
+  ASSERT_TRUE(receiver.Receive(&batch, &stats));
+  ::sendto(fd, datagram.data(), datagram.size(), 0,
+           reinterpret_cast<sockaddr *>(&to), sizeof(to));
+  ASSERT_TRUE(receiver.Receive(&batch, &stats));
+  const uint64_t received = batch.size(), dropped = stats.kernel_dropped;
+  ::close(fd);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(received + dropped, static_cast<uint64_t>(kSent) + 1);
+}
+
+TEST(UdpReceiver, WakeEndsABlockedReceive) {
+  UdpReceiver receiver;
+  ASSERT_TRUE(receiver.Open("127.0.0.1:0", 2048, 1 << 16, 8).ok());
+  receiver.Wake();
+  DatagramBatch batch;
+  ReceiveStats stats;
+  EXPECT_FALSE(receiver.Receive(&batch, &stats));
+  EXPECT_EQ(batch.size(), 0u);
+}
+
+} // namespace
+} // namespace waggle::xray_internal
