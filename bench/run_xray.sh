@@ -17,50 +17,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WAGGLE_BIN="${WAGGLE_BIN:-$ROOT/build/src/server/waggle}"
 XRAY_BENCH="${XRAY_BENCH:-$ROOT/build/bench/xray_bench}"
 
-if [[ ! -x "$WAGGLE_BIN" || ! -x "$XRAY_BENCH" ]]; then
-  if [[ -f "$ROOT/build/build.ninja" ]]; then
-    echo "run_xray: building waggle and xray_bench in build/" >&2
-    ninja -C "$ROOT/build" waggle xray_bench >&2
-  fi
-fi
-for b in "$WAGGLE_BIN" "$XRAY_BENCH"; do
-  if [[ ! -x "$b" ]]; then
-    echo "run_xray: $b not found; build Release first (make build)" >&2
-    exit 2
-  fi
-done
-
-work="$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/waggle-xray-bench.XXXXXX")"
-data="$work/data"
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  if [[ "${KEEP_DATA:-0}" == 1 ]]; then echo "run_xray: data kept in $data" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$WAGGLE_BIN" serve --data-dir "$data" --wal-sync fsync --retention 0 \
-  --http-listen 127.0.0.1:0 --otlp-http-listen 127.0.0.1:0 \
-  --otlp-grpc-listen 127.0.0.1:0 --xray-listen 127.0.0.1:0 \
-  --ready-file "$work/ready.json" >"$work/waggle.log" 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-  [[ -s "$work/ready.json" ]] && break
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "run_xray: waggle exited before it was ready:" >&2
-    tail -20 "$work/waggle.log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-addr() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" "$work/ready.json"; }
-xray="$(addr xray)"
-api="$(addr http)"
+source "$ROOT/bench/lib_server.sh"
+bench_require run_xray "$WAGGLE_BIN" "$XRAY_BENCH"
+bench_start_server run_xray --retention 0
+xray="$(bench_addr xray)"
+api="$(bench_addr http)"
 if [[ -z "$xray" || -z "$api" ]]; then
   echo "run_xray: no addresses in the ready file: $(cat "$work/ready.json")" >&2
   exit 1
@@ -74,13 +35,5 @@ set +e
 bench_rc=$?
 set -e
 
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
-pid=""
-if [[ $rc -ne 0 ]]; then
-  echo "run_xray: waggle exited with $rc on SIGTERM" >&2
-  tail -20 "$work/waggle.log" >&2
-  exit 1
-fi
+bench_stop_server run_xray
 exit "$bench_rc"

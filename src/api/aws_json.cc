@@ -8,9 +8,18 @@ namespace waggle {
 
 HttpResponse AwsJsonError(int status, std::string_view code, std::string_view message) {
   JsonWriter w;
-  w.BeginObject().Key("__type").String(code).Key("message").String(message).EndObject();
+  w.BeginObject().Key("__type").String(code).Key("message").String(message);
+  w.Key("Message").String(message).EndObject();
   HttpResponse r = HttpResponse::Json(status, w.Take());
   r.headers.emplace_back("x-amzn-ErrorType", std::string(code));
+  return r;
+}
+
+HttpResponse AwsMethodNotAllowed(const HttpRequest& request) {
+  HttpResponse r = AwsJsonError(405, "InvalidRequestException",
+                                "method " + request.method + " not allowed on " + request.path +
+                                    "; X-Ray operations use POST");
+  r.headers.emplace_back("Allow", "POST");
   return r;
 }
 

@@ -16,8 +16,11 @@
 namespace waggle {
 
 // An AWS rest-json error response: `status`, header `x-amzn-ErrorType: <code>`, body
-// {"__type": code, "message": message}.
+// {"__type": code, "message": message, "Message": message} (botocore reads either spelling).
 HttpResponse AwsJsonError(int status, std::string_view code, std::string_view message);
+
+// 405 InvalidRequestException with `Allow: POST`: every X-Ray operation is a POST.
+HttpResponse AwsMethodNotAllowed(const HttpRequest& request);
 
 // The request body as a JSON object; InvalidArgument if it is not one. The object lives in
 // `parser`.

@@ -29,6 +29,11 @@ HttpResponse Unavailable(const Status& st) {
   return AwsJsonError(500, "ServiceUnavailable", std::string(st.message()));
 }
 
+// InvalidArgument is the request's fault; anything else the store's.
+HttpResponse ErrorFor(const Status& st) {
+  return st.code() == absl::StatusCode::kInvalidArgument ? BadRequest(st) : Unavailable(st);
+}
+
 double NowEpochSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -143,13 +148,7 @@ bool XrayReadApi::Owns(std::string_view path) {
 
 std::optional<HttpResponse> XrayReadApi::Handle(const HttpRequest& request) {
   if (!Owns(request.path)) return std::nullopt;
-  if (request.method != "POST") {
-    HttpResponse r = AwsJsonError(405, kInvalidRequest, "method " + request.method +
-                                                            " not allowed on " + request.path +
-                                                            "; X-Ray operations use POST");
-    r.headers.emplace_back("Allow", "POST");
-    return r;
-  }
+  if (request.method != "POST") return AwsMethodNotAllowed(request);
   if (request.path == kSummariesPath) return GetTraceSummaries(request);
   if (request.path == kTraceGraphPath) return GetTraceGraph(request);
   if (request.path == kServiceGraphPath) return GetServiceGraph(request);
@@ -249,6 +248,15 @@ HttpResponse XrayReadApi::GetTraceGraph(const HttpRequest& request) {
   return HttpResponse::Json(200, w.Take());
 }
 
+StatusOr<std::vector<xray::TraceAnalysis>> XrayReadApi::GroupTraces(simdjson::dom::object body,
+                                                                      int64_t start_ns,
+                                                                      int64_t end_ns) {
+  const xray::GroupResolver resolver = groups_();
+  ASSIGN_OR_RETURN(std::shared_ptr<const xray::FilterExpression> group,
+                   GroupFilter(body, resolver));
+  return AnalyzeRange(start_ns, end_ns, group, resolver);
+}
+
 HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
   Timer timer(graph_seconds_);
   simdjson::dom::parser parser;
@@ -256,12 +264,9 @@ HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
   if (!body.ok()) return BadRequest(body.status());
   StatusOr<TimeRange> range = ReadTimeRange(*body);
   if (!range.ok()) return BadRequest(range.status());
-  const xray::GroupResolver resolver = groups_();
-  StatusOr<std::shared_ptr<const xray::FilterExpression>> group = GroupFilter(*body, resolver);
-  if (!group.ok()) return BadRequest(group.status());
   StatusOr<std::vector<xray::TraceAnalysis>> traces =
-      AnalyzeRange(range->start_ns, range->end_ns, *group, resolver);
-  if (!traces.ok()) return Unavailable(traces.status());
+      GroupTraces(*body, range->start_ns, range->end_ns);
+  if (!traces.ok()) return ErrorFor(traces.status());
   xray::ServiceGraphBuilder graph;
   for (const xray::TraceAnalysis& t : *traces) graph.Add(t);
   JsonWriter w;
@@ -295,12 +300,9 @@ HttpResponse XrayReadApi::GetTimeSeriesServiceStatistics(const HttpRequest& requ
   StatusOr<std::shared_ptr<const xray::FilterExpression>> selector =
       ParseExpression(*body, "EntitySelectorExpression");
   if (!selector.ok()) return BadRequest(selector.status());
-  const xray::GroupResolver resolver = groups_();
-  StatusOr<std::shared_ptr<const xray::FilterExpression>> group = GroupFilter(*body, resolver);
-  if (!group.ok()) return BadRequest(group.status());
   StatusOr<std::vector<xray::TraceAnalysis>> traces =
-      AnalyzeRange(range->start_ns, range->end_ns, *group, resolver);
-  if (!traces.ok()) return Unavailable(traces.status());
+      GroupTraces(*body, range->start_ns, range->end_ns);
+  if (!traces.ok()) return ErrorFor(traces.status());
   xray::ServiceStatisticsBuilder stats(start_s, end_s, period_s, *selector);
   for (const xray::TraceAnalysis& t : *traces) stats.Add(t);
   JsonWriter w;

@@ -34,6 +34,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "net/http_server.h"
+#include "simdjson.h"
 #include "store/store.h"
 #include "xray/filter_expression.h"
 #include "xray/trace_analysis.h"
@@ -66,6 +67,11 @@ class XrayReadApi {
   StatusOr<std::vector<xray::TraceAnalysis>> AnalyzeRange(
       int64_t start_ns, int64_t end_ns, const std::shared_ptr<const xray::FilterExpression>& group,
       const xray::GroupResolver& resolver);
+
+  // AnalyzeRange for the group the request names (GroupName | GroupARN; none or Default = every
+  // trace). InvalidArgument for an unknown group.
+  StatusOr<std::vector<xray::TraceAnalysis>> GroupTraces(simdjson::dom::object body,
+                                                         int64_t start_ns, int64_t end_ns);
 
   Store* const store_;
   const std::function<xray::GroupResolver()> groups_;

@@ -8,8 +8,6 @@
 namespace waggle {
 namespace {
 
-using xray_json::AwsError;
-
 constexpr std::string_view kOperations[] = {
     "/CreateSamplingRule", "/GetSamplingRules", "/UpdateSamplingRule", "/DeleteSamplingRule",
     "/SamplingTargets",    "/SamplingStatisticSummaries", "/CreateGroup", "/GetGroup",
@@ -19,12 +17,12 @@ constexpr std::string_view kOperations[] = {
 HttpResponse ErrorFor(const Status& s) {
   const std::string message(s.message());
   if (s.code() == absl::StatusCode::kResourceExhausted) {
-    return AwsError(400, "RuleLimitExceededException", message);
+    return AwsJsonError(400, "RuleLimitExceededException", message);
   }
   if (s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kInternal) {
-    return AwsError(500, "InternalFailure", message);
+    return AwsJsonError(500, "InternalFailure", message);
   }
-  return AwsError(400, "InvalidRequestException", message);
+  return AwsJsonError(400, "InvalidRequestException", message);
 }
 
 bool IsRegionChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
@@ -84,14 +82,9 @@ bool XraySamplingApi::Owns(std::string_view path) {
 std::optional<HttpResponse> XraySamplingApi::Handle(const HttpRequest& request) {
   const std::string& path = request.path;
   if (!Owns(path)) return std::nullopt;
-  if (request.method != "POST") {
-    HttpResponse r = AwsError(405, "InvalidRequestException",
-                              "method " + request.method + " not allowed on " + path + "; use POST");
-    r.headers.emplace_back("Allow", "POST");
-    return r;
-  }
+  if (request.method != "POST") return AwsMethodNotAllowed(request);
   if (request.body.size() > kMaxBodyBytes) {
-    return AwsError(413, "InvalidRequestException", "request body over 1 MiB");
+    return AwsJsonError(413, "InvalidRequestException", "request body over 1 MiB");
   }
   if (path == "/CreateSamplingRule") return CreateSamplingRule(request);
   if (path == "/GetSamplingRules") return GetSamplingRules();
@@ -206,7 +199,7 @@ HttpResponse XraySamplingApi::CreateGroup(const HttpRequest& request) {
   StatusOr<xray_json::NamedRequest> req =
       xray_json::ParseNamedRequest(request.body, "GroupName", "GroupARN");
   if (!req.ok()) return ErrorFor(req.status());
-  if (req->name.empty()) return AwsError(400, "InvalidRequestException", "GroupName is required");
+  if (req->name.empty()) return AwsJsonError(400, "InvalidRequestException", "GroupName is required");
   absl::MutexLock lock(&mu_);
   StatusOr<xray::Group> group = groups_.Create(req->name, req->filter_expression.value_or(""),
                                                req->insights, RegionOf(request));

@@ -149,16 +149,6 @@ void WriteRule(JsonWriter& w, const xray::SamplingRule& r) {
 
 }  // namespace
 
-HttpResponse AwsError(int status, std::string_view code, std::string_view message) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("__type").String(code).Key("message").String(message).Key("Message").String(message);
-  w.EndObject();
-  HttpResponse r = HttpResponse::Json(status, w.Take());
-  r.headers.emplace_back("x-amzn-ErrorType", std::string(code));
-  return r;
-}
-
 void WriteRuleRecord(JsonWriter& w, const xray::SamplingRuleRecord& record) {
   w.BeginObject();
   w.Key("SamplingRule");

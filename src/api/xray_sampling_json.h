@@ -6,6 +6,8 @@
 // ("SamplingRule.Priority must be an integer").
 #pragma once
 
+#include "api/aws_json.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +20,6 @@
 #include "xray/sampling_targets.h"
 
 namespace waggle::xray_json {
-
-// The AWS error response: status, x-amzn-ErrorType and {"__type","message","Message"}.
-HttpResponse AwsError(int status, std::string_view code, std::string_view message);
 
 void WriteRuleRecord(JsonWriter& w, const xray::SamplingRuleRecord& record);
 void WriteGroup(JsonWriter& w, const xray::Group& group);

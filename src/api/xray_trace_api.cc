@@ -35,13 +35,7 @@ XrayTraceApi::XrayTraceApi(Store* store, xray::SegmentIngester* ingester, Metric
 
 std::optional<HttpResponse> XrayTraceApi::Handle(const HttpRequest& request) {
   if (request.path != "/TraceSegments" && request.path != "/Traces") return std::nullopt;
-  if (request.method != "POST") {
-    HttpResponse r = AwsJsonError(405, kInvalidRequest, "method " + request.method +
-                                                            " not allowed on " + request.path +
-                                                            "; X-Ray operations use POST");
-    r.headers.emplace_back("Allow", "POST");
-    return r;
-  }
+  if (request.method != "POST") return AwsMethodNotAllowed(request);
   return request.path == "/TraceSegments" ? PutTraceSegments(request) : BatchGetTraces(request);
 }
 

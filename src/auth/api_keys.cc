@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
+
 
 namespace waggle {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -68,17 +64,17 @@ bool IsIpv4Loopback(std::string_view host) {
 
 ApiKeys::ApiKeys(std::vector<std::string> keys) {
   for (std::string& k : keys) {
-    std::string_view trimmed = Trim(k);
+    std::string_view trimmed = TrimWhitespace(k);
     if (!trimmed.empty()) keys_.emplace_back(trimmed);
   }
 }
 
 std::string_view ApiKeys::PresentedKey(const HttpRequest& request) {
-  std::string_view team = Trim(request.Header("x-honeycomb-team"));
+  std::string_view team = TrimWhitespace(request.Header("x-honeycomb-team"));
   if (!team.empty()) return team;
-  std::string_view auth = Trim(request.Header("authorization"));
+  std::string_view auth = TrimWhitespace(request.Header("authorization"));
   if (StartsWithIgnoreCase(auth, "bearer ")) {
-    return Trim(auth.substr(7));
+    return TrimWhitespace(auth.substr(7));
   }
   return {};
 }

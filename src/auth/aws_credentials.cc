@@ -2,16 +2,12 @@
 
 #include <cctype>
 
+#include "common/text.h"
+
 namespace waggle {
 namespace {
 
 constexpr size_t kMaxPartBytes = 256;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Printable ASCII without spaces or commas (commas separate list entries in WAGGLE_* vars).
 Status CheckPart(std::string_view part, const char* what) {
@@ -41,7 +37,7 @@ StatusOr<AwsCredential> MakeCredential(std::string_view id, std::string_view sec
 // One profile section of a shared-credentials file while it is read.
 struct Section {
   std::string name;
-  int line = 0;
+  std::string where;  // "file:line: " of its header
   std::string id;
   std::string secret;
 };
@@ -49,8 +45,8 @@ struct Section {
 Status FinishSection(const Section& s, std::string_view file_name,
                      std::vector<AwsCredential>* out) {
   if (s.id.empty() && s.secret.empty()) return OkStatus();
-  std::string where =
-      std::string(file_name) + ":" + std::to_string(s.line) + ": profile [" + s.name + "]";
+  std::string where = (s.where.empty() ? std::string(file_name) + ": " : s.where) +
+                      "profile [" + s.name + "]";
   if (s.id.empty() || s.secret.empty()) {
     return absl::InvalidArgumentError(where +
                                       " needs both aws_access_key_id and "
@@ -65,7 +61,7 @@ Status FinishSection(const Section& s, std::string_view file_name,
 }  // namespace
 
 StatusOr<AwsCredential> ParseAwsCredential(std::string_view text) {
-  text = Trim(text);
+  text = TrimWhitespace(text);
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     return absl::InvalidArgumentError(
@@ -84,32 +80,25 @@ StatusOr<std::vector<AwsCredential>> ParseSharedCredentialsFile(std::string_view
                                                                 std::string_view file_name) {
   std::vector<AwsCredential> out;
   Section section;
-  int line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = Trim(text.substr(0, nl));
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[') {
-      if (line.back() != ']') {
-        return absl::InvalidArgumentError(std::string(file_name) + ":" + std::to_string(line_no) +
-                                          ": unterminated [profile]");
-      }
-      RETURN_IF_ERROR(FinishSection(section, file_name, &out));
-      section = Section{std::string(Trim(line.substr(1, line.size() - 2))), line_no, {}, {}};
-      continue;
-    }
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      return absl::InvalidArgumentError(std::string(file_name) + ":" + std::to_string(line_no) +
-                                        ": expected `key = value` or [profile]");
-    }
-    std::string_view key = Trim(line.substr(0, eq));
-    std::string_view value = Trim(line.substr(eq + 1));
-    if (key == "aws_access_key_id") section.id = value;
-    if (key == "aws_secret_access_key") section.secret = value;
-  }
+  RETURN_IF_ERROR(ForEachContentLine(
+      text, file_name, "#;", [&](const std::string& where, std::string_view line) -> Status {
+        if (line.front() == '[') {
+          if (line.back() != ']') return absl::InvalidArgumentError(where + "unterminated [profile]");
+          RETURN_IF_ERROR(FinishSection(section, file_name, &out));
+          section = Section{std::string(TrimWhitespace(line.substr(1, line.size() - 2))), where,
+                            {}, {}};
+          return OkStatus();
+        }
+        size_t eq = line.find('=');
+        if (eq == std::string_view::npos) {
+          return absl::InvalidArgumentError(where + "expected `key = value` or [profile]");
+        }
+        std::string_view key = TrimWhitespace(line.substr(0, eq));
+        std::string_view value = TrimWhitespace(line.substr(eq + 1));
+        if (key == "aws_access_key_id") section.id = value;
+        if (key == "aws_secret_access_key") section.secret = value;
+        return OkStatus();
+      }));
   RETURN_IF_ERROR(FinishSection(section, file_name, &out));
   if (out.empty()) {
     return absl::InvalidArgumentError(std::string(file_name) +

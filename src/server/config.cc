@@ -9,14 +9,10 @@
 #include <limits>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace waggle {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -35,7 +31,7 @@ std::vector<std::string> SplitCommaList(std::string_view s) {
   std::vector<std::string> out;
   while (true) {
     size_t comma = s.find(',');
-    std::string_view part = Trim(s.substr(0, comma));
+    std::string_view part = TrimWhitespace(s.substr(0, comma));
     if (!part.empty()) out.emplace_back(part);
     if (comma == std::string_view::npos) break;
     s.remove_prefix(comma + 1);
@@ -73,11 +69,11 @@ StatusOr<std::vector<AwsCredential>> ResolveAwsCredentials(
     const std::vector<std::string>& values) {
   std::vector<AwsCredential> out;
   for (const std::string& value : values) {
-    std::string_view v = Trim(value);
+    std::string_view v = TrimWhitespace(value);
     if (v.empty()) continue;
     std::vector<AwsCredential> parsed;
     if (v.front() == '@') {
-      ASSIGN_OR_RETURN(parsed, ReadCredentialsFile(std::string(Trim(v.substr(1)))));
+      ASSIGN_OR_RETURN(parsed, ReadCredentialsFile(std::string(TrimWhitespace(v.substr(1)))));
     } else {
       ASSIGN_OR_RETURN(AwsCredential c, ParseAwsCredential(v));
       parsed.push_back(std::move(c));
@@ -144,53 +140,55 @@ EnvLookup ProcessEnv() {
   };
 }
 
+namespace {
+
+// One `key = value` line of a config file into *out; `where` prefixes error messages.
+Status ParseConfigLine(const std::string& where, std::string_view line, RawConfig* out) {
+  size_t eq = line.find('=');
+  if (eq == std::string_view::npos) {
+    return absl::InvalidArgumentError(where + "expected 'key = value', got '" +
+                                      std::string(line.substr(0, 80)) + "'");
+  }
+  std::string key = Lower(TrimWhitespace(line.substr(0, eq)));
+  for (char& c : key) {
+    if (c == '_') c = '-';
+  }
+  const ConfigKey* k = FindKey(key);
+  if (k == nullptr) return absl::InvalidArgumentError(where + "unknown setting '" + key + "'");
+  std::string_view value = TrimWhitespace(line.substr(eq + 1));
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+  } else if (!value.empty() && value.front() == '"') {
+    return absl::InvalidArgumentError(where + "unterminated quoted value for '" + key + "'");
+  }
+  if (k->repeatable) {
+    for (std::string& v : SplitCommaList(value)) (*out)[key].push_back(std::move(v));
+  } else {
+    (*out)[key] = {std::string(value)};
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 StatusOr<RawConfig> ParseConfigFile(std::string_view text, std::string_view file_name) {
   RawConfig out;
-  int line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = Trim(text.substr(0, nl));
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (line.empty() || line.front() == '#') continue;
-    auto where = [&] { return std::string(file_name) + ":" + std::to_string(line_no) + ": "; };
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      return absl::InvalidArgumentError(where() + "expected 'key = value', got '" +
-                                        std::string(line.substr(0, 80)) + "'");
-    }
-    std::string key = Lower(Trim(line.substr(0, eq)));
-    for (char& c : key) {
-      if (c == '_') c = '-';
-    }
-    const ConfigKey* k = FindKey(key);
-    if (k == nullptr) {
-      return absl::InvalidArgumentError(where() + "unknown setting '" + key + "'");
-    }
-    std::string_view value = Trim(line.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-      value = value.substr(1, value.size() - 2);
-    } else if (!value.empty() && value.front() == '"') {
-      return absl::InvalidArgumentError(where() + "unterminated quoted value for '" + key + "'");
-    }
-    if (k->repeatable) {
-      for (std::string& v : SplitCommaList(value)) out[key].push_back(std::move(v));
-    } else {
-      out[key] = {std::string(value)};
-    }
-  }
+  RETURN_IF_ERROR(ForEachContentLine(
+      text, file_name, "#", [&](const std::string& where, std::string_view line) -> Status {
+        return ParseConfigLine(where, line, &out);
+      }));
   return out;
 }
 
 StatusOr<uint64_t> ParseSize(std::string_view text) {
-  std::string_view s = Trim(text);
+  std::string_view s = TrimWhitespace(text);
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError("invalid size '" + std::string(text) + "': " +
                                       std::string(why) + " (examples: 10GB, 512MiB, 0)");
   };
   double number = 0;
   if (!ParseNumberPrefix(&s, &number)) return bad("expected a number");
-  std::string unit = Lower(Trim(s));
+  std::string unit = Lower(TrimWhitespace(s));
   double mult;
   if (unit.empty() || unit == "b") {
     mult = 1;
@@ -219,7 +217,7 @@ StatusOr<uint64_t> ParseSize(std::string_view text) {
 }
 
 StatusOr<int64_t> ParseDurationSeconds(std::string_view text) {
-  std::string_view s = Trim(text);
+  std::string_view s = TrimWhitespace(text);
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError("invalid duration '" + std::string(text) + "': " +
                                       std::string(why) + " (examples: 7d, 24h, 1h30m, 0)");
@@ -250,7 +248,7 @@ StatusOr<int64_t> ParseDurationSeconds(std::string_view text) {
 }
 
 StatusOr<WalSyncPolicy> ParseWalSync(std::string_view text) {
-  std::string v = Lower(Trim(text));
+  std::string v = Lower(TrimWhitespace(text));
   if (v == "fsync") return WalSyncPolicy::kFsync;
   if (v == "batch") return WalSyncPolicy::kBatch;
   if (v == "none") return WalSyncPolicy::kNone;
@@ -320,7 +318,7 @@ StatusOr<ServerConfig> ResolveConfig(const RawConfig& flags, const EnvLookup& en
   if (auto* v = single("xray-listen")) c.xray_listen = *v;
   if (auto it = chosen.find("api-key"); it != chosen.end()) {
     for (const std::string& k : it->second.values) {
-      if (!Trim(k).empty()) c.api_keys.emplace_back(Trim(k));
+      if (!TrimWhitespace(k).empty()) c.api_keys.emplace_back(TrimWhitespace(k));
     }
   }
   if (auto it = chosen.find("aws-credentials"); it != chosen.end()) {
@@ -345,7 +343,7 @@ StatusOr<ServerConfig> ResolveConfig(const RawConfig& flags, const EnvLookup& en
   }
   if (auto* v = single("ready-file")) c.ready_file = *v;
   if (auto* v = single("log-level")) {
-    std::string level = Lower(Trim(*v));
+    std::string level = Lower(TrimWhitespace(*v));
     if (level == "warning") level = "warn";
     static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
     bool ok = false;

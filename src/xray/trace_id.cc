@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/text.h"
+
 namespace waggle::xray {
 namespace {
 
@@ -10,23 +12,6 @@ constexpr size_t kXrayTraceIdLength = 35;  // "1-" + 8 + "-" + 24
 std::string Shown(std::string_view s) {
   constexpr size_t kMaxShown = 64;
   return std::string(s.substr(0, kMaxShown)) + (s.size() > kMaxShown ? "..." : "");
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -73,7 +58,7 @@ StatusOr<TraceHeader> ParseTraceHeader(std::string_view header) {
   TraceHeader out;
   while (!header.empty()) {
     size_t semi = header.find(';');
-    std::string_view part = Trim(header.substr(0, semi));
+    std::string_view part = TrimWhitespace(header.substr(0, semi));
     header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
@@ -81,8 +66,8 @@ StatusOr<TraceHeader> ParseTraceHeader(std::string_view header) {
       return absl::InvalidArgumentError("X-Amzn-Trace-Id: '" + Shown(part) +
                                         "' is not Key=Value");
     }
-    std::string_view key = Trim(part.substr(0, eq));
-    std::string_view value = Trim(part.substr(eq + 1));
+    std::string_view key = TrimWhitespace(part.substr(0, eq));
+    std::string_view value = TrimWhitespace(part.substr(eq + 1));
     if (EqualsIgnoreCase(key, "Root")) {
       StatusOr<TraceId> root = ParseTraceId(value);
       if (!root.ok()) return Annotate(root.status(), "X-Amzn-Trace-Id Root");
