@@ -37,6 +37,7 @@
 
 #include "ingest_workload.h"
 #include "model/span.h"
+#include "bench_flags.h"
 #include "net/http_client.h"
 #include "wire/otlp.h"
 
@@ -180,18 +181,7 @@ void Client(const Options& o, const std::vector<Template>& templates, int index,
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i], v;
-    const size_t eq = a.find('=');
-    if (eq != std::string::npos) {
-      v = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < argc) {
-      v = argv[++i];
-    } else {
-      std::fprintf(stderr, "missing value for %s\n", a.c_str());
-      return false;
-    }
+  auto set = [&](const std::string& a, const std::string& v) {
     if (a == "--otlp")
       o->otlp = v;
     else if (a == "--api")
@@ -212,11 +202,11 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->templates = std::max(1, std::atoi(v.c_str()));
     else if (a == "--seed")
       o->seed = std::strtoull(v.c_str(), nullptr, 10);
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+    else
       return false;
-    }
-  }
+    return true;
+  };
+  if (!bench::ForEachFlag(argc, argv, set)) return false;
   if (o->otlp.empty() || o->api.empty()) {
     std::fprintf(stderr,
                  "usage: ingest_bench --otlp HOST:PORT --api HOST:PORT [--pid WAGGLE_PID]\n"

@@ -52,6 +52,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_flags.h"
 #include "net/http_client.h"
 #include "xray_workload.h"
 
@@ -431,18 +432,7 @@ std::vector<double> ParseRates(const std::string &v) {
 }
 
 bool ParseArgs(int argc, char **argv, Options *o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i], v;
-    const size_t eq = a.find('=');
-    if (eq != std::string::npos) {
-      v = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < argc) {
-      v = argv[++i];
-    } else {
-      std::fprintf(stderr, "missing value for %s\n", a.c_str());
-      return false;
-    }
+  auto set = [&](const std::string& a, const std::string& v) {
     if (a == "--xray")
       o->xray = v;
     else if (a == "--api")
@@ -461,11 +451,11 @@ bool ParseArgs(int argc, char **argv, Options *o) {
       o->flood_s = std::atof(v.c_str());
     else if (a == "--seed")
       o->seed = std::strtoull(v.c_str(), nullptr, 10);
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+    else
       return false;
-    }
-  }
+    return true;
+  };
+  if (!bench::ForEachFlag(argc, argv, set)) return false;
   if (o->xray.empty() || o->api.empty()) {
     std::fprintf(
         stderr,

@@ -51,6 +51,20 @@ StatusOr<TimeRange> ReadTimeRange(simdjson::dom::object body) {
   return r;
 }
 
+// A request body with the StartTime/EndTime every time-ranged operation requires.
+struct RangedRequest {
+  simdjson::dom::object body;
+  TimeRange range;
+};
+
+StatusOr<RangedRequest> ReadRangedRequest(simdjson::dom::parser& parser,
+                                          const HttpRequest& request) {
+  RangedRequest r;
+  ASSIGN_OR_RETURN(r.body, ParseAwsJsonBody(parser, request.body));
+  ASSIGN_OR_RETURN(r.range, ReadTimeRange(r.body));
+  return r;
+}
+
 // NextToken of GetTraceSummaries: "v1:<root start ns>:<trace id hex>", the last trace examined.
 std::string EncodeCursor(const TraceCursor& c) {
   return "v1:" + std::to_string(c.start_ns) + ":" + ToHex(c.trace_id);
@@ -158,10 +172,10 @@ std::optional<HttpResponse> XrayReadApi::Handle(const HttpRequest& request) {
 HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
   Timer timer(summaries_seconds_);
   simdjson::dom::parser parser;
-  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
-  if (!body.ok()) return BadRequest(body.status());
-  StatusOr<TimeRange> range = ReadTimeRange(*body);
-  if (!range.ok()) return BadRequest(range.status());
+  StatusOr<RangedRequest> ranged = ReadRangedRequest(parser, request);
+  if (!ranged.ok()) return BadRequest(ranged.status());
+  const simdjson::dom::object* body = &ranged->body;
+  const TimeRange* range = &ranged->range;
   StatusOr<std::optional<std::string_view>> range_type = OptionalString(*body, "TimeRangeType");
   if (!range_type.ok()) return BadRequest(range_type.status());
   if (*range_type && **range_type != "TraceId" && **range_type != "Event" &&
@@ -260,10 +274,10 @@ StatusOr<std::vector<xray::TraceAnalysis>> XrayReadApi::GroupTraces(simdjson::do
 HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
   Timer timer(graph_seconds_);
   simdjson::dom::parser parser;
-  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
-  if (!body.ok()) return BadRequest(body.status());
-  StatusOr<TimeRange> range = ReadTimeRange(*body);
-  if (!range.ok()) return BadRequest(range.status());
+  StatusOr<RangedRequest> ranged = ReadRangedRequest(parser, request);
+  if (!ranged.ok()) return BadRequest(ranged.status());
+  const simdjson::dom::object* body = &ranged->body;
+  const TimeRange* range = &ranged->range;
   StatusOr<std::vector<xray::TraceAnalysis>> traces =
       GroupTraces(*body, range->start_ns, range->end_ns);
   if (!traces.ok()) return ErrorFor(traces.status());
@@ -281,10 +295,10 @@ HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
 HttpResponse XrayReadApi::GetTimeSeriesServiceStatistics(const HttpRequest& request) {
   Timer timer(graph_seconds_);
   simdjson::dom::parser parser;
-  StatusOr<simdjson::dom::object> body = ParseAwsJsonBody(parser, request.body);
-  if (!body.ok()) return BadRequest(body.status());
-  StatusOr<TimeRange> range = ReadTimeRange(*body);
-  if (!range.ok()) return BadRequest(range.status());
+  StatusOr<RangedRequest> ranged = ReadRangedRequest(parser, request);
+  if (!ranged.ok()) return BadRequest(ranged.status());
+  const simdjson::dom::object* body = &ranged->body;
+  const TimeRange* range = &ranged->range;
   StatusOr<std::optional<double>> period = OptionalNumber(*body, "Period");
   if (!period.ok()) return BadRequest(period.status());
   const int64_t period_s = period->has_value() ? static_cast<int64_t>(**period) : 60;
