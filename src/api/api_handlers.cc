@@ -76,6 +76,10 @@ std::optional<HttpResponse> ApiHandlers::Handle(const HttpRequest& request) {
   std::string_view path = request.path;
   if (XraySamplingApi::Owns(path)) return xray_sampling_.Handle(request);
   if (XrayReadApi::Owns(path)) return xray_reads_.Handle(request);
+  if (IsXrayRestPath(path)) {
+    return AwsJsonError(404, "UnknownOperationException",
+                        "waggle serves no X-Ray operation at " + std::string(path));
+  }
   bool is_api = path == kTracesPrefix || StartsWith(path, "/api/") || StartsWith(path, "/1/");
   bool is_ops = path == "/healthz" || path == "/readyz" || path == "/metrics";
   if (!is_api && !is_ops) return std::nullopt;

@@ -23,6 +23,7 @@
 //   POST /TraceSummaries, /TraceGraph, /ServiceGraph, /TimeSeriesServiceStatistics
 //                                        X-Ray trace summaries, graphs and statistics
 //                                        (api/xray_read_api.h)
+//   any other POST /PascalCase path      404 UnknownOperationException (AWS's error shape)
 //
 // Every /api and /1 request is authenticated with ApiKeys (401 otherwise); healthz, readyz and
 // metrics are not. Every X-Ray path (api/xray_auth.h: IsXrayRestPath) is checked first against

@@ -86,6 +86,15 @@ TEST_F(XrayAuthApiTest, SignedRequestsAreHandled) {
   EXPECT_EQ(put->status, 200) << put->body;
 }
 
+TEST_F(XrayAuthApiTest, UnknownOperationsGetAwsErrorsAfterAuthentication) {
+  std::optional<HttpResponse> unknown = api_.Handle(Signed("/GetNothing", "{}"));
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+  EXPECT_NE(unknown->body.find("\"__type\":\"UnknownOperationException\""), std::string::npos)
+      << unknown->body;
+  ExpectDenied(Post("/GetNothing", "{}"), "MissingAuthenticationTokenException");
+}
+
 TEST_F(XrayAuthApiTest, UnsignedWrongAndStaleRequestsAreDenied) {
   ExpectDenied(Post("/GetSamplingRules", "{}"), "MissingAuthenticationTokenException");
   ExpectDenied(Post("/TraceSegments", "{}"), "MissingAuthenticationTokenException");

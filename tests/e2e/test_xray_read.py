@@ -155,3 +155,15 @@ def test_boto3_trace_graph_and_statistics(world):
         client.get_service_graph(StartTime=world["start"], EndTime=world["end"],
                                  GroupName="NoSuchGroup")
     assert e.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_unknown_operation_is_an_aws_error_and_the_server_keeps_serving(world):
+    import requests
+    srv = world["srv"]
+    r = requests.post(srv.http + "/GetNothingAtAll", data="{}", timeout=10)
+    assert r.status_code == 404
+    assert r.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert r.json()["__type"] == "UnknownOperationException"
+    r = requests.post(srv.http + "/TraceSummaries", data="{not json", timeout=10)
+    assert r.status_code == 400 and r.json()["__type"] == "InvalidRequestException"
+    assert summaries(world)  # still answering
