@@ -21,9 +21,9 @@
 // the socket with SO_RXQ_OVFL, so it is reported when the next datagram arrives) and logged at
 // debug level. `waggle_xray_socket_receive_buffer_bytes` is the buffer the kernel granted.
 //
-// Seam for the TCP sampling proxy: the daemon binds UDP only. A TCP listener on the same
-// host:port (the SDKs' centralized-sampling endpoint) is a separate component that the server
-// starts with bound_address() as its listen address.
+// The daemon binds UDP only. The TCP sampling proxy on the same host:port (the SDKs'
+// centralized-sampling endpoint) is an HTTP server the server starts on the address Start()
+// returns (server.cc, StartXraySamplingProxy).
 //
 // Thread-safety: Start and Stop from one controlling thread. Stop is idempotent and is called
 // by the destructor; it stops receiving, lets the workers process every queued datagram, then
