@@ -15,6 +15,7 @@
 #include "simdjson.h"
 #include "xray/internal/columns.h"
 #include "xray/internal/interned_names.h"
+#include "xray/internal/known_fields.h"
 #include "xray/segment_document.h"
 #include "xray/trace_id.h"
 
@@ -42,12 +43,23 @@ void GetOptional(simdjson::simdjson_result<element> member, T* out) {
   if (member.get(value) == simdjson::SUCCESS) *out = value;
 }
 
-std::string_view RenamedColumn(std::string_view xray_path) {
-  for (const Rename& r : kRenames) {
-    if (r.xray_path == xray_path) return r.column;
+// A flattened object's place (`http`, `aws.ec2`, ...): its dotted path, rendered only for a key
+// that is not a KnownKey. A frame on the decoder's stack; the root frame's path is known.
+struct PathPart {
+  const PathPart* parent = nullptr;
+  std::string_view key;
+  std::string_view known_path;  // the whole path when it is a KnownKey's (or the root's)
+
+  void RenderTo(std::string* out) const {
+    if (!known_path.empty()) {
+      out->assign(known_path);
+      return;
+    }
+    parent->RenderTo(out);
+    out->push_back('.');
+    out->append(key);
   }
-  return xray_path;
-}
+};
 
 // Where a value is in the document, for error messages: a chain of frames on the decoder's
 // stack, rendered only when an error is returned. The root renders as ""; a frame renders as
@@ -78,11 +90,17 @@ enum class Member : uint8_t {
   kService, kPrecursorIds, kAnnotations, kMetadata, kCause, kSubsegments, kCount
 };
 
+// `m` if `key` is `name` (a literal, so the comparison is a few fixed-size loads), else kOther.
+template <size_t N>
+inline Member If(std::string_view key, const char (&name)[N], Member m) {
+  return key.size() == N - 1 && std::memcmp(key.data(), name, N - 1) == 0 ? m : Member::kOther;
+}
+
 Member Classify(std::string_view key) {
-  auto is = [key](std::string_view name, Member m) { return key == name ? m : Member::kOther; };
+  auto is = [key](const auto& name, Member m) { return If(key, name, m); };
   switch (key.size()) {
     case 2: return is("id", Member::kId);
-    case 3: return key == "aws" ? Member::kAws : is("sql", Member::kSql);
+    case 3: return key[0] == 'a' ? is("aws", Member::kAws) : is("sql", Member::kSql);
     case 4:
       switch (key[0]) {
         case 'n': return is("name", Member::kName);
@@ -297,22 +315,29 @@ class Decoder {
     }
   }
 
-  // `http`, `aws`, `sql`, `service`: dotted keys under `*path` (which is restored on return),
-  // renamed where docs/XRAY.md says so.
-  void Flatten(std::string* path, object obj, int depth) {
-    const size_t prefix = path->size();
+  // `http`, `aws`, `sql`, `service`: dotted keys under `prefix`, renamed where docs/XRAY.md
+  // says so. `known`: the known keys of `obj`, whose columns need no path building.
+  void Flatten(const PathPart& prefix, std::span<const KnownKey> known, object obj, int depth) {
     for (auto [key, value] : obj) {
-      path->resize(prefix);
-      path->push_back('.');
-      path->append(key);
+      const KnownKey* k = FindKnownKey(known, key);
       if (value.type() == element_type::OBJECT && depth < kMaxFlattenDepth) {
-        Flatten(path, value.get_object().value_unsafe(), depth + 1);
+        const PathPart part{&prefix, key, k != nullptr ? k->path : std::string_view()};
+        Flatten(part, k != nullptr ? k->children : std::span<const KnownKey>(),
+                value.get_object().value_unsafe(), depth + 1);
         continue;
       }
-      std::string_view column = RenamedColumn(*path);
-      AddValue(column == *path ? Column(*path) : column, value);
+      AddValue(k != nullptr ? k->column : UnknownKeyColumn(prefix, key), value);
     }
-    path->resize(prefix);
+  }
+  // The column of `key` under `prefix` when it is not a KnownKey: the dotted path, built in the
+  // scratch buffer, renamed or interned.
+  std::string_view UnknownKeyColumn(const PathPart& prefix, std::string_view key) {
+    std::string& path = scratch_->path;
+    prefix.RenderTo(&path);
+    path.push_back('.');
+    path.append(key);
+    std::string_view column = RenamedColumn(path);
+    return column == path ? Column(path) : column;
   }
   // `prefix` + `key` as an interned column name, built in the scratch buffer.
   std::string_view PrefixedColumn(std::string_view prefix, std::string_view key) {
@@ -506,8 +531,12 @@ Status Decoder::DecodeFields(object obj, const Where& where) {
         if (value.get(fields) != simdjson::SUCCESS) {
           return Invalid(where.Sub(key), "expected an object");
         }
-        scratch_->path.assign(key);
-        Flatten(&scratch_->path, fields, 1);
+        const PathPart root{nullptr, key, key};
+        Flatten(root, member == Member::kHttp  ? std::span<const KnownKey>(kHttpKeys)
+                      : member == Member::kAws ? std::span<const KnownKey>(kAwsKeys)
+                      : member == Member::kSql ? std::span<const KnownKey>(kSqlKeys)
+                                               : std::span<const KnownKey>(kServiceKeys),
+                fields, 1);
         break;
       }
       case Member::kPrecursorIds:
