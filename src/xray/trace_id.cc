@@ -1,6 +1,7 @@
 #include "xray/trace_id.h"
 
 #include <cctype>
+#include <cstring>
 
 #include "common/text.h"
 
@@ -23,10 +24,11 @@ StatusOr<TraceId> ParseTraceId(std::string_view xray_id) {
         "invalid X-Ray trace id '" + Shown(xray_id) +
         "': expected 1-<8 hex digits>-<24 hex digits>, e.g. 1-5759e988-bd862e3fe1be46a994272793");
   }
-  std::string hex(xray_id.substr(2, 8));
-  hex.append(xray_id.substr(11));
+  char hex[32];  // the 8 and 24 hex digits, without the dashes
+  std::memcpy(hex, xray_id.data() + 2, 8);
+  std::memcpy(hex + 8, xray_id.data() + 11, 24);
   TraceId id{};
-  if (!ParseHex(hex, &id)) {
+  if (!ParseHex(std::string_view(hex, sizeof hex), &id)) {
     return absl::InvalidArgumentError("invalid X-Ray trace id '" + Shown(xray_id) +
                                       "': not hexadecimal");
   }
