@@ -321,6 +321,19 @@ std::vector<std::string> AllFacts(const std::vector<Span>& rows) {
   return out;
 }
 
+TEST(EncodeTraceSegments, IntegralDoublesStayFloats) {
+  // 2^64 - 1 does not fit int64, so it is kept as a double; written back as bare digits it
+  // would overflow the reader's integers (found by the fuzzer), and 3.0 would become an integer.
+  Decoded first = MustDecode(R"({"name": "s", "id": "70de5b6f19ff9a0a",
+    "trace_id": "1-5759e988-bd862e3fe1be46a994272793", "start_time": 1, "end_time": 2,
+    "annotations": {"big": 18446744073709551615, "three": 3.0}})");
+  std::vector<EncodedSegment> docs = EncodeTraceSegments(first.rows);
+  ASSERT_EQ(docs.size(), 1u);
+  Decoded second = MustDecode(docs[0].document);
+  EXPECT_EQ(AllFacts(second.rows), AllFacts(first.rows)) << docs[0].document;
+  EXPECT_NE(docs[0].document.find("\"three\":3.0"), std::string::npos) << docs[0].document;
+}
+
 TEST(EncodeTraceSegments, RoundTripKeepsEveryFact) {
   Decoded first = MustDecode(kSegment);
   std::vector<EncodedSegment> docs = EncodeTraceSegments(first.rows);

@@ -77,6 +77,11 @@ void AppendDouble(double v, std::string* out) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);
   out->append(buf, res.ptr);
+  // A double printed as digits alone ("3", "18446744073709552000") would read back as an
+  // integer, or overflow one: keep it a JSON float.
+  if (std::string_view(buf, res.ptr - buf).find_first_of(".e") == std::string_view::npos) {
+    out->append(".0");
+  }
 }
 
 }  // namespace waggle::xray_internal

@@ -16,7 +16,8 @@ void AppendJsonString(std::string_view s, std::string* out);
 void AppendKey(std::string_view key, bool* first, std::string* out);
 // Appends epoch nanoseconds as seconds with exactly 6 decimals ("1480615200.010000").
 void AppendEpochSeconds(int64_t unix_nanos, std::string* out);
-// Appends a finite double in shortest round-trip form ("null" if not finite).
+// Appends a finite double in shortest round-trip form, always with a "." or an exponent so it
+// reads back as a float ("3.0", "1e+300"); "null" if not finite.
 void AppendDouble(double v, std::string* out);
 
 }  // namespace waggle::xray_internal
