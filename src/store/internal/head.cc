@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "store/internal/coding.h"
+// Header-only XXH3: the pool hashes a value per distinct string, inlined saves the call.
+#define XXH_INLINE_ALL
 #include "xxhash.h"
 
 namespace waggle::store_internal {
@@ -23,7 +25,7 @@ uint32_t StringPool::Intern(std::string_view s) {
 uint32_t StringPool::Store(std::string_view s) {
   if (s.empty()) return 0;
   uint32_t& slot = cache_[XXH3_64bits(s.data(), s.size()) & (kCacheSlots - 1)];
-  if (slot != 0 && strings_[slot] == s) return slot;
+  if (slot != 0 && SameBytes(strings_[slot], s)) return slot;
   slot = Append(s);
   return slot;
 }
@@ -80,7 +82,7 @@ Head::Head(size_t expected_rows) {
 
 uint32_t Head::StoreString(std::string_view s, uint32_t* last_code) {
   if (s.empty()) return 0;
-  if (pool_.Get(*last_code) == s) return *last_code;
+  if (SameBytes(pool_.Get(*last_code), s)) return *last_code;
   *last_code = pool_.Store(s);
   return *last_code;
 }
@@ -103,17 +105,29 @@ uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
     link_rows_.push_back(row);
     link_ids_.emplace_back(*f.link_trace, *f.link_span);
   }
-  auto [it, inserted] = last_row_of_trace_.try_emplace(*f.trace_id, row);
-  prev_row_in_trace_.push_back(inserted ? kNoRow : it->second);
-  it->second = row;
+  LinkTraceRow(*f.trace_id, row);
   min_start_ = std::min(min_start_, f.start_ns);
   max_start_ = std::max(max_start_, f.start_ns);
   last_written_ns_ = std::max(last_written_ns_, now_ns);
   return row;
 }
 
+void Head::LinkTraceRow(const TraceId& id, uint32_t row) {
+  // Rows of one trace often arrive back to back: extend the run without hashing.
+  if (trace_run_last_ != nullptr && row > 0 && trace_id_[row - 1] == id) {
+    prev_row_in_trace_.push_back(*trace_run_last_);
+    *trace_run_last_ = row;
+    return;
+  }
+  auto [it, inserted] = last_row_of_trace_.try_emplace(id, row);
+  prev_row_in_trace_.push_back(inserted ? kNoRow : it->second);
+  it->second = row;
+  trace_run_last_ = &it->second;
+}
+
 AttrColumn* Head::ColumnFor(std::string_view key, ValueType type, AttrColumn* prev) {
-  if (prev && prev->next_hint && prev->next_hint->type == type && prev->next_hint->key == key) {
+  if (prev && prev->next_hint && prev->next_hint->type == type &&
+      SameBytes(prev->next_hint->key, key)) {
     return prev->next_hint;
   }
   AttrColumn* col;
@@ -133,23 +147,46 @@ AttrColumn* Head::ColumnFor(std::string_view key, ValueType type, AttrColumn* pr
   return col;
 }
 
-void Head::AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, int64_t now_ns) {
+void Head::AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, uint32_t* code,
+                   int64_t now_ns) {
   uint32_t& taken = key_last_row_[col->key_id];
   if (taken == row) return;  // a higher-priority attribute has the key
   taken = row;
   col->rows.push_back(row);
   col->last_written_ns = std::max(col->last_written_ns, now_ns);
   switch (a.type) {
-    case ValueType::kString: col->narrow.push_back(StoreString(a.str, &col->last_code)); break;
+    case ValueType::kString:
+      if (*code == kNoCode) {
+        *code = StoreString(a.str, &col->last_code);
+      } else {
+        col->last_code = *code;
+      }
+      col->narrow.push_back(*code);
+      break;
     case ValueType::kBool: col->narrow.push_back(a.b ? 1 : 0); break;
     case ValueType::kInt: col->wide.push_back(static_cast<uint64_t>(a.i)); break;
     case ValueType::kDouble: col->wide.push_back(DoubleBits(a.d)); break;
   }
 }
 
-void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
-  batch_columns_.assign(batch.attrs.size(), nullptr);
+AttrColumn* Head::BatchColumn(const SpanBatch& batch, const BatchKeys* keys, uint32_t i,
+                              AttrColumn* prev) {
+  const AttrView& a = batch.attrs[i];
+  if (keys == nullptr) return ColumnFor(a.key, a.type, prev);
+  AttrColumn*& by_key = key_columns_[keys->key_of_attr[i]];
+  if (by_key != nullptr && by_key->type == a.type) return by_key;
+  AttrColumn* col = ColumnFor(a.key, a.type, nullptr);
+  if (by_key == nullptr) by_key = col;
+  return col;
+}
+
+void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) { AddBatch(batch, nullptr, now_ns); }
+
+void Head::AddBatch(const SpanBatch& batch, const BatchKeys* keys, int64_t now_ns) {
   const uint32_t n_attrs = static_cast<uint32_t>(batch.attrs.size());
+  if (keys != nullptr && keys->key_of_attr.size() != n_attrs) keys = nullptr;  // not this batch
+  batch_attrs_.assign(n_attrs, BatchAttr{});
+  if (keys != nullptr) key_columns_.assign(keys->count, nullptr);
   for (const SpanRow& r : batch.rows) {
     RowFixed f{r.row_kind, &r.trace_id, &r.span_id, &r.parent_span_id, r.start_ns, r.end_ns,
                r.kind, r.status_code, r.flags,
@@ -161,11 +198,10 @@ void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
     AttrColumn* prev = nullptr;
     for (AttrRange range : {r.attrs, r.scope_attrs, r.resource_attrs}) {
       for (uint32_t i = std::min(range.end, n_attrs); i-- > range.begin;) {
-        const AttrView& a = batch.attrs[i];
-        AttrColumn*& col = batch_columns_[i];
-        if (!col) col = ColumnFor(a.key, a.type, prev);
-        prev = col;
-        AddAttr(row, col, a, now_ns);
+        BatchAttr& cached = batch_attrs_[i];
+        if (!cached.column) cached.column = BatchColumn(batch, keys, i, prev);
+        prev = cached.column;
+        AddAttr(row, cached.column, batch.attrs[i], &cached.code, now_ns);
       }
     }
   }
@@ -184,7 +220,8 @@ void Head::AddSpan(const Span& s, int64_t now_ns) {
     AttrView view{a.key, a.type, a.str, a.i, a.d, a.b};
     AttrColumn* col = ColumnFor(a.key, a.type, prev);
     prev = col;
-    AddAttr(row, col, view, now_ns);
+    uint32_t code = kNoCode;
+    AddAttr(row, col, view, &code, now_ns);
   }
 }
 

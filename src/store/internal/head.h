@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "model/batch_codec.h"
 #include "model/span.h"
 #include "store/internal/schema.h"
 #include "store/store.h"
@@ -94,8 +95,11 @@ class Head {
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
 
-  // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()).
+  // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()). `keys`, when
+  // given, is the key numbering EncodeBatch produced for this same batch: each key's column is
+  // then looked up once per batch (a numbering of another batch is detected by size and ignored).
   void AddBatch(const SpanBatch& batch, int64_t now_ns);
+  void AddBatch(const SpanBatch& batch, const BatchKeys* keys, int64_t now_ns);
   // Copies one owning row (compaction, tests).
   void AddSpan(const Span& span, int64_t now_ns);
 
@@ -142,13 +146,28 @@ class Head {
     const TraceId* link_trace;
     const SpanId* link_span;
   };
+  static constexpr uint32_t kNoCode = UINT32_MAX;
+  // AddBatch's per-batch memo of one batch.attrs entry: its column and, once stored, the pool
+  // code of its string value (resource and scope attributes are shared by many rows).
+  struct BatchAttr {
+    AttrColumn* column = nullptr;
+    uint32_t code = kNoCode;
+  };
+
   uint32_t AddFixed(const RowFixed& f, int64_t now_ns);
+  // Chains `row` (just appended) behind the previous row of its trace.
+  void LinkTraceRow(const TraceId& id, uint32_t row);
+  // The column of batch.attrs[i]: through the batch's key numbering when given (first column
+  // of the key in this batch, re-checked by type), else ColumnFor.
+  AttrColumn* BatchColumn(const SpanBatch& batch, const BatchKeys* keys, uint32_t i,
+                          AttrColumn* prev);
   // The column of (key, type), created on first sight; `prev` is the column of the attribute
   // inserted just before in this row (or null), whose next_hint is tried first and updated.
   AttrColumn* ColumnFor(std::string_view key, ValueType type, AttrColumn* prev);
   // Adds `a` to `row` in `col` unless the row already has a value for the key (attributes are
-  // added in decreasing priority).
-  void AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, int64_t now_ns);
+  // added in decreasing priority). `*code` memoizes the pool code of a string value (kNoCode:
+  // not stored yet).
+  void AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, uint32_t* code, int64_t now_ns);
   uint32_t StoreString(std::string_view s, uint32_t* last_code);
 
   StringPool pool_;
@@ -170,11 +189,15 @@ class Head {
   std::vector<uint32_t> key_last_row_;  // by key id: the last row that took the key
   absl::flat_hash_map<TraceId, uint32_t> last_row_of_trace_;
   std::vector<uint32_t> prev_row_in_trace_;  // kNoRow ends the chain
+  // Insert-path hint: &last_row_of_trace_[trace_id_.back()] (null before the first row). Valid
+  // because only LinkTraceRow inserts into the map, and it re-points this after every insert.
+  uint32_t* trace_run_last_ = nullptr;
   int64_t min_start_ = INT64_MAX;
   int64_t max_start_ = INT64_MIN;
   int64_t last_written_ns_ = 0;
   uint32_t last_fixed_code_[kFixedStringCount] = {};
-  std::vector<AttrColumn*> batch_columns_;  // AddBatch: column of each batch.attrs entry
+  std::vector<BatchAttr> batch_attrs_;      // AddBatch: memo of each batch.attrs entry
+  std::vector<AttrColumn*> key_columns_;    // AddBatch with keys: a column of each key
 };
 
 }  // namespace waggle::store_internal
