@@ -114,13 +114,15 @@ class Sink {
     Raw(s.data(), s.size());
   }
   // A back-reference: 0 when `s` has the same bytes as `prev`, else the length + 1 and bytes.
-  void Ref(std::string_view s, std::string_view prev) {
+  // Returns whether they were the same.
+  [[gnu::always_inline]] bool Ref(std::string_view s, std::string_view prev) {
     if (SameBytes(s, prev)) {
       Byte(0);
-    } else {
-      Varint(uint64_t{s.size()} + 1);
-      Raw(s.data(), s.size());
+      return true;
     }
+    Varint(uint64_t{s.size()} + 1);
+    Raw(s.data(), s.size());
+    return false;
   }
   template <size_t N>
   void Id(const std::array<uint8_t, N>& id) {
@@ -328,8 +330,32 @@ Status DecodeRow(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row
 // each key's previous string value.
 class KeyTable {
  public:
-  // Returns the index of `key`, adding it (and setting *added) if it is new.
+  // Returns the index of `key`, adding it (and setting *added) if it is new. Attributes of one
+  // kind of span arrive in the same key order, so the key that followed the previous one last
+  // time is tried before the hash table.
   uint32_t Find(std::string_view key, bool* added) {
+    if (prev_ != kNone) {
+      const uint32_t hint = next_[prev_];
+      if (hint != kNone && SameBytes(keys_[hint], key)) {
+        *added = false;
+        prev_ = hint;
+        return hint;
+      }
+    }
+    const uint32_t k = Lookup(key, added);
+    if (prev_ != kNone) next_[prev_] = k;
+    prev_ = k;
+    return k;
+  }
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  std::string_view& last_str(uint32_t index) { return last_str_[index]; }
+  // The attribute that held last_str(index), or kNone.
+  uint32_t& last_str_attr(uint32_t index) { return last_str_attr_[index]; }
+  uint32_t size() const { return static_cast<uint32_t>(keys_.size()); }
+
+ private:
+  uint32_t Lookup(std::string_view key, bool* added) {
     if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
     const size_t mask = slots_.size() - 1;
     for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
@@ -338,6 +364,8 @@ class KeyTable {
         slots_[i] = static_cast<uint32_t>(keys_.size() + 1);
         keys_.push_back(key);
         last_str_.emplace_back();
+        last_str_attr_.push_back(kNone);
+        next_.push_back(kNone);
         *added = true;
         return static_cast<uint32_t>(keys_.size() - 1);
       }
@@ -347,10 +375,6 @@ class KeyTable {
       }
     }
   }
-  std::string_view& last_str(uint32_t index) { return last_str_[index]; }
-  uint32_t size() const { return static_cast<uint32_t>(keys_.size()); }
-
- private:
   // Cheap: length and up to 16 bytes from both ends (keys differ there in practice; a poor
   // hash costs probes, never correctness).
   static size_t Hash(std::string_view key) {
@@ -380,6 +404,9 @@ class KeyTable {
   std::vector<uint32_t> slots_;  // 0 empty, else key index + 1; size a power of two
   std::vector<std::string_view> keys_;
   std::vector<std::string_view> last_str_;
+  std::vector<uint32_t> last_str_attr_;
+  std::vector<uint32_t> next_;  // by key: the key found right after it last time, or kNone
+  uint32_t prev_ = kNone;       // the key found last
 };
 
 void PutRangeV3(Sink* out, AttrRange r, uint32_t base) {
@@ -387,25 +414,33 @@ void PutRangeV3(Sink* out, AttrRange r, uint32_t base) {
   out->Varint(r.end >= r.begin ? r.end - r.begin : 0);
 }
 
-// Writes the attribute list; fills key_of_attr (parallel to attrs) and returns the number of
-// distinct keys.
-uint32_t EncodeAttrsV3(const std::vector<AttrView>& attrs, Sink* out,
-                       std::vector<uint32_t>* key_of_attr) {
+// Writes the attribute list and fills the attribute hints.
+void EncodeAttrsV3(const std::vector<AttrView>& attrs, Sink* out, BatchHints* hints) {
   out->Varint(attrs.size());
-  key_of_attr->resize(attrs.size());
+  hints->key_of_attr.resize(attrs.size());
+  hints->value_of_attr.resize(attrs.size());
+  // Raw pointers held in locals: the sink's char stores may alias anything reached through
+  // memory, which would otherwise reload the vectors' data pointers after every write.
+  uint32_t* const key_of_attr = hints->key_of_attr.data();
+  uint32_t* const value_of_attr = hints->value_of_attr.data();
   KeyTable keys;
   for (size_t i = 0; i < attrs.size(); ++i) {
     const AttrView& a = attrs[i];
     bool added = false;
     const uint32_t k = keys.Find(a.key, &added);
-    (*key_of_attr)[i] = k;
+    key_of_attr[i] = k;
+    value_of_attr[i] = static_cast<uint32_t>(i);
     out->Varint(uint64_t{k} << 2 | ((static_cast<uint8_t>(a.type) - 1) & 0x03));
     if (added) out->Str(a.key);
     switch (a.type) {
       case ValueType::kString: {
         std::string_view& last = keys.last_str(k);
-        out->Ref(a.str, last);
+        uint32_t& last_index = keys.last_str_attr(k);
+        if (out->Ref(a.str, last) && last_index != KeyTable::kNone) {
+          value_of_attr[i] = value_of_attr[last_index];
+        }
         last = a.str;
+        last_index = static_cast<uint32_t>(i);
         break;
       }
       case ValueType::kInt: out->Varint(ZigZag(a.i)); break;
@@ -418,7 +453,7 @@ uint32_t EncodeAttrsV3(const std::vector<AttrView>& attrs, Sink* out,
       case ValueType::kBool: out->Byte(a.b ? 1 : 0); break;
     }
   }
-  return keys.size();
+  hints->key_count = keys.size();
 }
 
 Status DecodeAttrsV3(Reader* r, std::vector<AttrView>* attrs) {
@@ -494,7 +529,8 @@ Status DecodeRangeV3(Reader* r, size_t attr_count, uint32_t base, AttrRange* ran
   return OkStatus();
 }
 
-void EncodeRowV3(const SpanRow& row, const SpanRow& prev, Sink* out) {
+// Returns the row's BatchHints::row_same_strings bits.
+uint8_t EncodeRowV3(const SpanRow& row, const SpanRow& prev, Sink* out) {
   const bool same_trace = row.trace_id == prev.trace_id;
   const bool same_span = row.span_id == prev.span_id;
   const bool root = IsZero(row.parent_span_id);
@@ -511,14 +547,15 @@ void EncodeRowV3(const SpanRow& row, const SpanRow& prev, Sink* out) {
                                           static_cast<uint64_t>(prev.start_ns))));
   out->Varint(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.end_ns) -
                                           static_cast<uint64_t>(row.start_ns))));
-  out->Ref(row.name, prev.name);
-  out->Ref(row.service_name, prev.service_name);
-  out->Ref(row.status_message, prev.status_message);
-  out->Ref(row.trace_state, prev.trace_state);
+  uint8_t same = 0;
+  same |= out->Ref(row.name, prev.name) << 0;
+  same |= out->Ref(row.service_name, prev.service_name) << 1;
+  same |= out->Ref(row.status_message, prev.status_message) << 2;
+  same |= out->Ref(row.trace_state, prev.trace_state) << 3;
   out->Varint(row.flags);
-  out->Ref(row.scope_name, prev.scope_name);
-  out->Ref(row.scope_version, prev.scope_version);
-  out->Ref(row.parent_name, prev.parent_name);
+  same |= out->Ref(row.scope_name, prev.scope_name) << 4;
+  same |= out->Ref(row.scope_version, prev.scope_version) << 5;
+  same |= out->Ref(row.parent_name, prev.parent_name) << 6;
   if (row.row_kind == RowKind::kLink) {
     out->Id(row.link_trace_id);
     out->Id(row.link_span_id);
@@ -526,6 +563,7 @@ void EncodeRowV3(const SpanRow& row, const SpanRow& prev, Sink* out) {
   PutRangeV3(out, row.resource_attrs, prev.resource_attrs.begin);
   PutRangeV3(out, row.scope_attrs, prev.scope_attrs.begin);
   PutRangeV3(out, row.attrs, prev.attrs.end);
+  return same;
 }
 
 Status DecodeRowV3(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row) {
@@ -577,26 +615,27 @@ Status DecodeRowV3(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* r
 
 }  // namespace
 
-size_t EncodeBatchTo(const SpanBatch& batch, char* dst, BatchKeys* keys) {
+size_t EncodeBatchTo(const SpanBatch& batch, char* dst, BatchHints* hints) {
   Sink sink(dst);
   sink.Byte(kVersion);
-  BatchKeys local;
-  BatchKeys* k = keys ? keys : &local;
-  k->count = EncodeAttrsV3(batch.attrs, &sink, &k->key_of_attr);
+  BatchHints local;
+  BatchHints* h = hints ? hints : &local;
+  EncodeAttrsV3(batch.attrs, &sink, h);
+  h->row_same_strings.resize(batch.rows.size());
   sink.Varint(batch.rows.size());
   const SpanRow empty;
   const SpanRow* prev = &empty;
-  for (const SpanRow& row : batch.rows) {
-    EncodeRowV3(row, *prev, &sink);
-    prev = &row;
+  for (size_t i = 0; i < batch.rows.size(); ++i) {
+    h->row_same_strings[i] = EncodeRowV3(batch.rows[i], *prev, &sink);
+    prev = &batch.rows[i];
   }
   return static_cast<size_t>(sink.pos() - dst);
 }
 
-void EncodeBatch(const SpanBatch& batch, std::string* out, BatchKeys* keys) {
+void EncodeBatch(const SpanBatch& batch, std::string* out, BatchHints* hints) {
   const size_t base = out->size();
   out->resize(base + EncodedSizeBound(batch));
-  out->resize(base + EncodeBatchTo(batch, out->data() + base, keys));
+  out->resize(base + EncodeBatchTo(batch, out->data() + base, hints));
 }
 
 StatusOr<SpanBatch> DecodeBatch(std::string_view bytes) {

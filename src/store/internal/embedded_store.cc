@@ -46,8 +46,8 @@ Status EmbeddedStore::Append(const SpanBatch& batch) {
   if (batch.rows.empty()) return OkStatus();
   // Uninitialized scratch sized for the worst case: no zero-fill, no regrowth.
   const auto buf = std::make_unique_for_overwrite<char[]>(EncodedSizeBound(batch));
-  BatchKeys keys;  // lets the head resolve each attribute key once per batch
-  const std::string_view record(buf.get(), EncodeBatchTo(batch, buf.get(), &keys));
+  BatchHints hints;  // what the encoder learnt, so that the head does not compute it again
+  const std::string_view record(buf.get(), EncodeBatchTo(batch, buf.get(), &hints));
   {
     absl::MutexLock lock(&mu_);
     const absl::Time deadline = absl::Now() + absl::Seconds(kBackPressureWaitSeconds);
@@ -69,7 +69,7 @@ Status EmbeddedStore::Append(const SpanBatch& batch) {
     (void)seq;
     absl::MutexLock lock(&mu_);
     if (active_->empty()) active_since_mono_ns_ = env_->MonotonicNanos();
-    active_->AddBatch(batch, &keys, env_->NowUnixNanos());
+    active_->AddBatch(batch, &hints, env_->NowUnixNanos());
     stats_.rows_appended += batch.rows.size();
     full = active_->rows() >= options_.head_max_rows;
   }

@@ -8,8 +8,15 @@
 #include "xxhash.h"
 
 namespace waggle::store_internal {
+namespace {
 
-StringPool::StringPool() : cache_(kCacheSlots, 0) {
+std::string_view AsBytes(const TraceId& id) {
+  return std::string_view(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
+}  // namespace
+
+StringPool::StringPool() : cache_(kCacheSlots) {
   strings_.push_back(std::string_view());
   index_.emplace(std::string_view(), 0);
 }
@@ -24,10 +31,14 @@ uint32_t StringPool::Intern(std::string_view s) {
 
 uint32_t StringPool::Store(std::string_view s) {
   if (s.empty()) return 0;
-  uint32_t& slot = cache_[XXH3_64bits(s.data(), s.size()) & (kCacheSlots - 1)];
-  if (slot != 0 && SameBytes(strings_[slot], s)) return slot;
-  slot = Append(s);
-  return slot;
+  const uint64_t hash = XXH3_64bits(s.data(), s.size());
+  CacheSlot& slot = cache_[hash & (kCacheSlots - 1)];
+  const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+  // The tag rejects almost every other string without touching strings_ or the arena (two
+  // cache misses per high-cardinality value otherwise).
+  if (slot.code != 0 && slot.tag == tag && SameBytes(strings_[slot.code], s)) return slot.code;
+  slot = CacheSlot{Append(s), tag};
+  return slot.code;
 }
 
 uint32_t StringPool::Append(std::string_view s) {
@@ -57,7 +68,7 @@ uint32_t StringPool::Append(std::string_view s) {
 size_t StringPool::memory_bytes() const {
   return chunks_.size() * 64 + arena_bytes_ + strings_.capacity() * sizeof(std::string_view) +
          index_.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1) +
-         cache_.capacity() * sizeof(uint32_t);
+         cache_.capacity() * sizeof(CacheSlot);
 }
 
 int64_t AttrColumn::Find(uint32_t row) const {
@@ -87,7 +98,7 @@ uint32_t Head::StoreString(std::string_view s, uint32_t* last_code) {
   return *last_code;
 }
 
-uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
+uint32_t Head::AddFixed(const RowFixed& f, uint8_t same_strings, int64_t now_ns) {
   uint32_t row = static_cast<uint32_t>(start_.size());
   trace_id_.push_back(*f.trace_id);
   span_id_.push_back(*f.span_id);
@@ -99,7 +110,9 @@ uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
   status_.push_back(static_cast<uint8_t>(f.status));
   flags_.push_back(f.flags);
   for (int i = 0; i < kFixedStringCount; ++i) {
-    str_[i].push_back(StoreString(f.strs[i], &last_fixed_code_[i]));
+    std::vector<uint32_t>& column = str_[i];
+    column.push_back((same_strings >> i) & 1 ? column.back()
+                                             : StoreString(f.strs[i], &last_fixed_code_[i]));
   }
   if (f.row_kind == RowKind::kLink && (!IsZero(*f.link_trace) || !IsZero(*f.link_span))) {
     link_rows_.push_back(row);
@@ -114,7 +127,8 @@ uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
 
 void Head::LinkTraceRow(const TraceId& id, uint32_t row) {
   // Rows of one trace often arrive back to back: extend the run without hashing.
-  if (trace_run_last_ != nullptr && row > 0 && trace_id_[row - 1] == id) {
+  if (trace_run_last_ != nullptr && row > 0 &&
+      SameBytes(AsBytes(trace_id_[row - 1]), AsBytes(id))) {
     prev_row_in_trace_.push_back(*trace_run_last_);
     *trace_run_last_ = row;
     return;
@@ -169,39 +183,50 @@ void Head::AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, uint32_t* c
   }
 }
 
-AttrColumn* Head::BatchColumn(const SpanBatch& batch, const BatchKeys* keys, uint32_t i,
+AttrColumn* Head::BatchColumn(const SpanBatch& batch, const BatchHints* hints, uint32_t i,
                               AttrColumn* prev) {
   const AttrView& a = batch.attrs[i];
-  if (keys == nullptr) return ColumnFor(a.key, a.type, prev);
-  AttrColumn*& by_key = key_columns_[keys->key_of_attr[i]];
+  if (hints == nullptr) return ColumnFor(a.key, a.type, prev);
+  AttrColumn*& by_key = key_columns_[hints->key_of_attr[i]];
   if (by_key != nullptr && by_key->type == a.type) return by_key;
   AttrColumn* col = ColumnFor(a.key, a.type, nullptr);
   if (by_key == nullptr) by_key = col;
   return col;
 }
 
-void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) { AddBatch(batch, nullptr, now_ns); }
+void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
+  AddBatch(batch, nullptr, now_ns);
+}
 
-void Head::AddBatch(const SpanBatch& batch, const BatchKeys* keys, int64_t now_ns) {
+void Head::AddBatch(const SpanBatch& batch, const BatchHints* hints, int64_t now_ns) {
   const uint32_t n_attrs = static_cast<uint32_t>(batch.attrs.size());
-  if (keys != nullptr && keys->key_of_attr.size() != n_attrs) keys = nullptr;  // not this batch
+  if (hints != nullptr && (hints->key_of_attr.size() != n_attrs ||
+                          hints->value_of_attr.size() != n_attrs ||
+                          hints->row_same_strings.size() != batch.rows.size())) {
+    hints = nullptr;  // not this batch's
+  }
   batch_attrs_.assign(n_attrs, BatchAttr{});
-  if (keys != nullptr) key_columns_.assign(keys->count, nullptr);
-  for (const SpanRow& r : batch.rows) {
+  if (hints != nullptr) key_columns_.assign(hints->key_count, nullptr);
+  for (size_t j = 0; j < batch.rows.size(); ++j) {
+    const SpanRow& r = batch.rows[j];
+    // The bits say "same as the batch's previous row", which is the head's previous row.
+    const uint8_t same_strings = hints != nullptr && j > 0 ? hints->row_same_strings[j] : 0;
     RowFixed f{r.row_kind, &r.trace_id, &r.span_id, &r.parent_span_id, r.start_ns, r.end_ns,
                r.kind, r.status_code, r.flags,
                {r.name, r.service_name, r.status_message, r.trace_state, r.scope_name,
                 r.scope_version, r.parent_name},
                &r.link_trace_id, &r.link_span_id};
-    uint32_t row = AddFixed(f, now_ns);
+    uint32_t row = AddFixed(f, same_strings, now_ns);
     // Highest priority first: own attributes, scope, resource; later wins within a range.
     AttrColumn* prev = nullptr;
     for (AttrRange range : {r.attrs, r.scope_attrs, r.resource_attrs}) {
       for (uint32_t i = std::min(range.end, n_attrs); i-- > range.begin;) {
         BatchAttr& cached = batch_attrs_[i];
-        if (!cached.column) cached.column = BatchColumn(batch, keys, i, prev);
+        if (!cached.column) cached.column = BatchColumn(batch, hints, i, prev);
         prev = cached.column;
-        AddAttr(row, cached.column, batch.attrs[i], &cached.code, now_ns);
+        // Equal values of a key share one memo: stored once per batch, never compared again.
+        uint32_t* code = hints ? &batch_attrs_[hints->value_of_attr[i]].code : &cached.code;
+        AddAttr(row, cached.column, batch.attrs[i], code, now_ns);
       }
     }
   }
@@ -213,7 +238,7 @@ void Head::AddSpan(const Span& s, int64_t now_ns) {
              {s.name, s.service_name, s.status_message, s.trace_state, s.scope_name,
               s.scope_version, s.parent_name},
              &s.link_trace_id, &s.link_span_id};
-  uint32_t row = AddFixed(f, now_ns);
+  uint32_t row = AddFixed(f, 0, now_ns);
   AttrColumn* prev = nullptr;
   for (size_t i = s.attributes.size(); i-- > 0;) {  // later wins
     const Attribute& a = s.attributes[i];

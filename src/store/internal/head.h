@@ -9,8 +9,12 @@
 // Insert cost: string values are not interned exactly (most are high-cardinality ids): a value
 // equal to the column's previous one or to one in the pool's small recent-value cache reuses
 // its code, anything else is appended to the arena. Attribute columns are found through a
-// per-batch cache (resource/scope attributes are shared by many rows) and a "next column" hint
-// (attributes of one kind of span arrive in the same key order), falling back to a hash index.
+// per-batch cache (resource/scope attributes are shared by many rows) and, given the encoder's
+// BatchHints (the store's Append path), through the batch's key numbering, so the hash index is
+// consulted about once per key per batch; without hints, a "next column" hint (attributes of
+// one kind of span arrive in the same key order) falls back to the hash index. The hints also
+// say which row strings and attribute values repeat earlier ones, so those reuse a code without
+// comparing bytes again.
 //
 // Thread-safety: not synchronized. The owner serializes mutation with every read (the store
 // guards its active head with a mutex; a frozen head is immutable and read freely).
@@ -56,7 +60,12 @@ class StringPool {
   size_t arena_bytes_ = 0;
   std::vector<std::string_view> strings_;
   absl::flat_hash_map<std::string_view, uint32_t> index_;
-  std::vector<uint32_t> cache_;  // kCacheSlots codes by hash of the string; 0 = empty
+  // kCacheSlots entries by hash of the string: its code (0 = empty) and the hash's high half.
+  struct CacheSlot {
+    uint32_t code = 0;
+    uint32_t tag = 0;
+  };
+  std::vector<CacheSlot> cache_;
 };
 
 // One attribute column. INVARIANT: rows strictly ascending; values parallel to rows in
@@ -95,11 +104,12 @@ class Head {
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
 
-  // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()). `keys`, when
-  // given, is the key numbering EncodeBatch produced for this same batch: each key's column is
-  // then looked up once per batch (a numbering of another batch is detected by size and ignored).
+  // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()). `hints`,
+  // when given, are what EncodeBatch produced for this same batch: each key's column is then
+  // looked up once per batch and repeated row strings are not compared again (hints whose sizes
+  // do not match the batch are ignored). Same content with or without hints.
   void AddBatch(const SpanBatch& batch, int64_t now_ns);
-  void AddBatch(const SpanBatch& batch, const BatchKeys* keys, int64_t now_ns);
+  void AddBatch(const SpanBatch& batch, const BatchHints* hints, int64_t now_ns);
   // Copies one owning row (compaction, tests).
   void AddSpan(const Span& span, int64_t now_ns);
 
@@ -154,12 +164,14 @@ class Head {
     uint32_t code = kNoCode;
   };
 
-  uint32_t AddFixed(const RowFixed& f, int64_t now_ns);
+  // Appends the fixed columns of a row. Bit i of `same_strings` set: string i equals the head's
+  // previous row's (REQUIRES: a previous row exists), its code is reused without comparing.
+  uint32_t AddFixed(const RowFixed& f, uint8_t same_strings, int64_t now_ns);
   // Chains `row` (just appended) behind the previous row of its trace.
   void LinkTraceRow(const TraceId& id, uint32_t row);
   // The column of batch.attrs[i]: through the batch's key numbering when given (first column
   // of the key in this batch, re-checked by type), else ColumnFor.
-  AttrColumn* BatchColumn(const SpanBatch& batch, const BatchKeys* keys, uint32_t i,
+  AttrColumn* BatchColumn(const SpanBatch& batch, const BatchHints* hints, uint32_t i,
                           AttrColumn* prev);
   // The column of (key, type), created on first sight; `prev` is the column of the attribute
   // inserted just before in this row (or null), whose next_hint is tried first and updated.
@@ -197,7 +209,7 @@ class Head {
   int64_t last_written_ns_ = 0;
   uint32_t last_fixed_code_[kFixedStringCount] = {};
   std::vector<BatchAttr> batch_attrs_;      // AddBatch: memo of each batch.attrs entry
-  std::vector<AttrColumn*> key_columns_;    // AddBatch with keys: a column of each key
+  std::vector<AttrColumn*> key_columns_;    // AddBatch with hints: a column of each key
 };
 
 }  // namespace waggle::store_internal
