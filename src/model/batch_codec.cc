@@ -58,49 +58,80 @@ constexpr size_t kMinAttrBytesV3 = 2;  // key/type varint, one-byte value
 // head, kinds, start, duration, 7 refs, flags, 6 range varints.
 constexpr size_t kMinRowBytesV3 = 2 + 1 + 1 + 7 + 1 + 6;
 
-void PutVarint(std::string* out, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
-void PutFixed64(std::string* out, uint64_t v) {
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
-  out->append(buf, 8);
-}
-void PutStr(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s);
-}
-void PutRef(std::string* out, std::string_view s, std::string_view prev) {
-  if (s == prev) {
-    out->push_back(0);
-  } else {
-    PutVarint(out, uint64_t{s.size()} + 1);
-    out->append(s);
+// Worst-case encoded sizes, for sizing the output once.
+constexpr size_t kMaxVarint = 10;
+// tag varint, key length varint, value (ref length varint / int varint / double / bool).
+constexpr size_t kMaxAttrOverhead = 3 * kMaxVarint;
+// head, kinds, 3 ids, 2 time varints, 7 ref length varints, flags, link ids, 6 range varints.
+constexpr size_t kMaxRowOverhead = 2 + 16 + 8 + 8 + 2 * kMaxVarint + 7 * kMaxVarint + kMaxVarint +
+                                   16 + 8 + 6 * kMaxVarint;
+
+}  // namespace
+
+size_t EncodedSizeBound(const SpanBatch& batch) {
+  size_t n = 1 + 2 * kMaxVarint;
+  for (const AttrView& a : batch.attrs) n += kMaxAttrOverhead + a.key.size() + a.str.size();
+  for (const SpanRow& r : batch.rows) {
+    n += kMaxRowOverhead + r.name.size() + r.service_name.size() + r.status_message.size() +
+         r.trace_state.size() + r.scope_name.size() + r.scope_version.size() +
+         r.parent_name.size();
   }
+  return n;
 }
-inline void PutVarintFast(std::string* out, uint64_t v) {
-  if (v < 0x80) {
-    out->push_back(static_cast<char>(v));
-  } else {
-    PutVarint(out, v);
+
+namespace {
+
+// Unchecked output cursor. REQUIRES: the buffer holds EncodedSizeBound(batch) bytes from the
+// position the sink started at, and the sink writes no more than that bound accounts for.
+class Sink {
+ public:
+  explicit Sink(char* p) : p_(p) {}
+  char* pos() const { return p_; }
+
+  void Byte(uint8_t b) { *p_++ = static_cast<char>(b); }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
   }
-}
-template <size_t N>
-void PutId(std::string* out, const std::array<uint8_t, N>& id) {
-  out->append(reinterpret_cast<const char*>(id.data()), N);
-}
+  void Fixed64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) p_[i] = static_cast<char>(v >> (8 * i));
+    p_ += 8;
+  }
+  void Raw(const void* data, size_t n) {
+    std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void Str(std::string_view s) {
+    Varint(s.size());
+    Raw(s.data(), s.size());
+  }
+  // A back-reference: 0 when `s` has the same bytes as `prev`, else the length + 1 and bytes.
+  // Returns whether they were the same.
+  [[gnu::always_inline]] bool Ref(std::string_view s, std::string_view prev) {
+    if (SameBytes(s, prev)) {
+      Byte(0);
+      return true;
+    }
+    Varint(uint64_t{s.size()} + 1);
+    Raw(s.data(), s.size());
+    return false;
+  }
+  template <size_t N>
+  void Id(const std::array<uint8_t, N>& id) {
+    Raw(id.data(), N);
+  }
+
+ private:
+  char* p_;
+};
 
 // Bounds-checked cursor over untrusted bytes. Every getter fails instead of reading past end.
 class Reader {
@@ -299,8 +330,32 @@ Status DecodeRow(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row
 // each key's previous string value.
 class KeyTable {
  public:
-  // Returns the index of `key`, adding it (and setting *added) if it is new.
+  // Returns the index of `key`, adding it (and setting *added) if it is new. Attributes of one
+  // kind of span arrive in the same key order, so the key that followed the previous one last
+  // time is tried before the hash table.
   uint32_t Find(std::string_view key, bool* added) {
+    if (prev_ != kNone) {
+      const uint32_t hint = next_[prev_];
+      if (hint != kNone && SameBytes(keys_[hint], key)) {
+        *added = false;
+        prev_ = hint;
+        return hint;
+      }
+    }
+    const uint32_t k = Lookup(key, added);
+    if (prev_ != kNone) next_[prev_] = k;
+    prev_ = k;
+    return k;
+  }
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  std::string_view& last_str(uint32_t index) { return last_str_[index]; }
+  // The attribute that held last_str(index), or kNone.
+  uint32_t& last_str_attr(uint32_t index) { return last_str_attr_[index]; }
+  uint32_t size() const { return static_cast<uint32_t>(keys_.size()); }
+
+ private:
+  uint32_t Lookup(std::string_view key, bool* added) {
     if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
     const size_t mask = slots_.size() - 1;
     for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
@@ -309,18 +364,17 @@ class KeyTable {
         slots_[i] = static_cast<uint32_t>(keys_.size() + 1);
         keys_.push_back(key);
         last_str_.emplace_back();
+        last_str_attr_.push_back(kNone);
+        next_.push_back(kNone);
         *added = true;
         return static_cast<uint32_t>(keys_.size() - 1);
       }
-      if (keys_[s - 1] == key) {
+      if (SameBytes(keys_[s - 1], key)) {
         *added = false;
         return s - 1;
       }
     }
   }
-  std::string_view& last_str(uint32_t index) { return last_str_[index]; }
-
- private:
   // Cheap: length and up to 16 bytes from both ends (keys differ there in practice; a poor
   // hash costs probes, never correctness).
   static size_t Hash(std::string_view key) {
@@ -350,38 +404,56 @@ class KeyTable {
   std::vector<uint32_t> slots_;  // 0 empty, else key index + 1; size a power of two
   std::vector<std::string_view> keys_;
   std::vector<std::string_view> last_str_;
+  std::vector<uint32_t> last_str_attr_;
+  std::vector<uint32_t> next_;  // by key: the key found right after it last time, or kNone
+  uint32_t prev_ = kNone;       // the key found last
 };
 
-void PutRangeV3(std::string* out, AttrRange r, uint32_t base) {
-  PutVarintFast(out, ZigZag(static_cast<int64_t>(r.begin) - static_cast<int64_t>(base)));
-  PutVarintFast(out, r.end >= r.begin ? r.end - r.begin : 0);
+void PutRangeV3(Sink* out, AttrRange r, uint32_t base) {
+  out->Varint(ZigZag(static_cast<int64_t>(r.begin) - static_cast<int64_t>(base)));
+  out->Varint(r.end >= r.begin ? r.end - r.begin : 0);
 }
 
-void EncodeAttrsV3(const std::vector<AttrView>& attrs, std::string* out) {
-  PutVarint(out, attrs.size());
+// Writes the attribute list and fills the attribute hints.
+void EncodeAttrsV3(const std::vector<AttrView>& attrs, Sink* out, BatchHints* hints) {
+  out->Varint(attrs.size());
+  hints->key_of_attr.resize(attrs.size());
+  hints->value_of_attr.resize(attrs.size());
+  // Raw pointers held in locals: the sink's char stores may alias anything reached through
+  // memory, which would otherwise reload the vectors' data pointers after every write.
+  uint32_t* const key_of_attr = hints->key_of_attr.data();
+  uint32_t* const value_of_attr = hints->value_of_attr.data();
   KeyTable keys;
-  for (const AttrView& a : attrs) {
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    const AttrView& a = attrs[i];
     bool added = false;
     const uint32_t k = keys.Find(a.key, &added);
-    PutVarintFast(out, uint64_t{k} << 2 | ((static_cast<uint8_t>(a.type) - 1) & 0x03));
-    if (added) PutStr(out, a.key);
+    key_of_attr[i] = k;
+    value_of_attr[i] = static_cast<uint32_t>(i);
+    out->Varint(uint64_t{k} << 2 | ((static_cast<uint8_t>(a.type) - 1) & 0x03));
+    if (added) out->Str(a.key);
     switch (a.type) {
       case ValueType::kString: {
         std::string_view& last = keys.last_str(k);
-        PutRef(out, a.str, last);
+        uint32_t& last_index = keys.last_str_attr(k);
+        if (out->Ref(a.str, last) && last_index != KeyTable::kNone) {
+          value_of_attr[i] = value_of_attr[last_index];
+        }
         last = a.str;
+        last_index = static_cast<uint32_t>(i);
         break;
       }
-      case ValueType::kInt: PutVarintFast(out, ZigZag(a.i)); break;
+      case ValueType::kInt: out->Varint(ZigZag(a.i)); break;
       case ValueType::kDouble: {
         uint64_t bits = 0;
         std::memcpy(&bits, &a.d, sizeof(bits));
-        PutFixed64(out, bits);
+        out->Fixed64(bits);
         break;
       }
-      case ValueType::kBool: out->push_back(a.b ? 1 : 0); break;
+      case ValueType::kBool: out->Byte(a.b ? 1 : 0); break;
     }
   }
+  hints->key_count = keys.size();
 }
 
 Status DecodeAttrsV3(Reader* r, std::vector<AttrView>* attrs) {
@@ -457,39 +529,41 @@ Status DecodeRangeV3(Reader* r, size_t attr_count, uint32_t base, AttrRange* ran
   return OkStatus();
 }
 
-void EncodeRowV3(const SpanRow& row, const SpanRow& prev, std::string* out) {
+// Returns the row's BatchHints::row_same_strings bits.
+uint8_t EncodeRowV3(const SpanRow& row, const SpanRow& prev, Sink* out) {
   const bool same_trace = row.trace_id == prev.trace_id;
   const bool same_span = row.span_id == prev.span_id;
   const bool root = IsZero(row.parent_span_id);
   const bool parent_is_prev = !root && row.parent_span_id == prev.span_id;
-  out->push_back(static_cast<char>((static_cast<uint8_t>(row.row_kind) & kHeadKindMask) |
-                                   (same_trace ? kHeadSameTrace : 0) | (root ? kHeadRootSpan : 0) |
-                                   (same_span ? kHeadSameSpan : 0) |
-                                   (parent_is_prev ? kHeadParentIsPrevSpan : 0)));
-  out->push_back(static_cast<char>((static_cast<uint8_t>(row.kind) & 0x07) |
-                                   (static_cast<uint8_t>(row.status_code) & 0x03) << 3));
-  if (!same_trace) PutId(out, row.trace_id);
-  if (!same_span) PutId(out, row.span_id);
-  if (!root && !parent_is_prev) PutId(out, row.parent_span_id);
-  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.start_ns) -
-                                             static_cast<uint64_t>(prev.start_ns))));
-  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.end_ns) -
-                                             static_cast<uint64_t>(row.start_ns))));
-  PutRef(out, row.name, prev.name);
-  PutRef(out, row.service_name, prev.service_name);
-  PutRef(out, row.status_message, prev.status_message);
-  PutRef(out, row.trace_state, prev.trace_state);
-  PutVarintFast(out, row.flags);
-  PutRef(out, row.scope_name, prev.scope_name);
-  PutRef(out, row.scope_version, prev.scope_version);
-  PutRef(out, row.parent_name, prev.parent_name);
+  out->Byte((static_cast<uint8_t>(row.row_kind) & kHeadKindMask) |
+            (same_trace ? kHeadSameTrace : 0) | (root ? kHeadRootSpan : 0) |
+            (same_span ? kHeadSameSpan : 0) | (parent_is_prev ? kHeadParentIsPrevSpan : 0));
+  out->Byte((static_cast<uint8_t>(row.kind) & 0x07) |
+            (static_cast<uint8_t>(row.status_code) & 0x03) << 3);
+  if (!same_trace) out->Id(row.trace_id);
+  if (!same_span) out->Id(row.span_id);
+  if (!root && !parent_is_prev) out->Id(row.parent_span_id);
+  out->Varint(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.start_ns) -
+                                          static_cast<uint64_t>(prev.start_ns))));
+  out->Varint(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(row.end_ns) -
+                                          static_cast<uint64_t>(row.start_ns))));
+  uint8_t same = 0;
+  same |= out->Ref(row.name, prev.name) << 0;
+  same |= out->Ref(row.service_name, prev.service_name) << 1;
+  same |= out->Ref(row.status_message, prev.status_message) << 2;
+  same |= out->Ref(row.trace_state, prev.trace_state) << 3;
+  out->Varint(row.flags);
+  same |= out->Ref(row.scope_name, prev.scope_name) << 4;
+  same |= out->Ref(row.scope_version, prev.scope_version) << 5;
+  same |= out->Ref(row.parent_name, prev.parent_name) << 6;
   if (row.row_kind == RowKind::kLink) {
-    PutId(out, row.link_trace_id);
-    PutId(out, row.link_span_id);
+    out->Id(row.link_trace_id);
+    out->Id(row.link_span_id);
   }
   PutRangeV3(out, row.resource_attrs, prev.resource_attrs.begin);
   PutRangeV3(out, row.scope_attrs, prev.scope_attrs.begin);
   PutRangeV3(out, row.attrs, prev.attrs.end);
+  return same;
 }
 
 Status DecodeRowV3(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* row) {
@@ -541,18 +615,27 @@ Status DecodeRowV3(Reader* r, size_t attr_count, const SpanRow& prev, SpanRow* r
 
 }  // namespace
 
-void EncodeBatch(const SpanBatch& batch, std::string* out) {
-  // Typical rows take ~160 bytes; reserving avoids most regrowth copies.
-  out->reserve(out->size() + 1 + batch.attrs.size() * 8 + batch.rows.size() * 64);
-  out->push_back(static_cast<char>(kVersion));
-  EncodeAttrsV3(batch.attrs, out);
-  PutVarint(out, batch.rows.size());
+size_t EncodeBatchTo(const SpanBatch& batch, char* dst, BatchHints* hints) {
+  Sink sink(dst);
+  sink.Byte(kVersion);
+  BatchHints local;
+  BatchHints* h = hints ? hints : &local;
+  EncodeAttrsV3(batch.attrs, &sink, h);
+  h->row_same_strings.resize(batch.rows.size());
+  sink.Varint(batch.rows.size());
   const SpanRow empty;
   const SpanRow* prev = &empty;
-  for (const SpanRow& row : batch.rows) {
-    EncodeRowV3(row, *prev, out);
-    prev = &row;
+  for (size_t i = 0; i < batch.rows.size(); ++i) {
+    h->row_same_strings[i] = EncodeRowV3(batch.rows[i], *prev, &sink);
+    prev = &batch.rows[i];
   }
+  return static_cast<size_t>(sink.pos() - dst);
+}
+
+void EncodeBatch(const SpanBatch& batch, std::string* out, BatchHints* hints) {
+  const size_t base = out->size();
+  out->resize(base + EncodedSizeBound(batch));
+  out->resize(base + EncodeBatchTo(batch, out->data() + base, hints));
 }
 
 StatusOr<SpanBatch> DecodeBatch(std::string_view bytes) {

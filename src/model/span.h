@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -32,6 +33,26 @@ inline bool IsZero(const SpanId& id) {
   for (uint8_t b : id) if (b) return false;
   return true;
 }
+// Byte equality for the short strings spans carry (keys, names, ids): views of the same bytes
+// compare equal without reading them, strings of up to 16 bytes with two overlapping loads
+// each, longer ones check their last 8 bytes before a full memcmp. Same result as a == b.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (x == y || n == 0) return true;
+  auto load8 = [](const char* p) { uint64_t v; std::memcpy(&v, p, 8); return v; };
+  auto load4 = [](const char* p) { uint32_t v; std::memcpy(&v, p, 4); return v; };
+  if (n >= 8) {
+    if (load8(x + n - 8) != load8(y + n - 8)) return false;
+    if (n <= 16) return load8(x) == load8(y);
+    return std::memcmp(x, y, n - 8) == 0;
+  }
+  if (n >= 4) return load4(x) == load4(y) && load4(x + n - 4) == load4(y + n - 4);
+  return x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1];
+}
+
 // Lowercase hex of an id ("4bf92f3577b34da6a3ce929d0e0e4736").
 std::string ToHex(const TraceId& id);
 std::string ToHex(const SpanId& id);

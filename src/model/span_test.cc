@@ -42,5 +42,21 @@ TEST(SpanModel, ToSpanMergesAttributeLevels) {
   EXPECT_EQ(b.span_count(), 1u);
 }
 
+TEST(SpanModel, SameBytesAgreesWithEquality) {
+  std::string a, b;
+  for (size_t n = 0; n <= 40; ++n) {
+    a.assign(n, 'x');
+    b = a;
+    EXPECT_TRUE(SameBytes(a, b)) << n;
+    EXPECT_TRUE(SameBytes(a, a)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      b = a;
+      b[i] = 'y';
+      EXPECT_FALSE(SameBytes(a, b)) << n << " " << i;
+    }
+    EXPECT_FALSE(SameBytes(a, a + "x")) << n;
+  }
+}
+
 }  // namespace
 }  // namespace waggle

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
@@ -43,8 +44,10 @@ void EmbeddedStore::RecordBackgroundError(const Status& s) {
 
 Status EmbeddedStore::Append(const SpanBatch& batch) {
   if (batch.rows.empty()) return OkStatus();
-  std::string record;
-  EncodeBatch(batch, &record);
+  // Uninitialized scratch sized for the worst case: no zero-fill, no regrowth.
+  const auto buf = std::make_unique_for_overwrite<char[]>(EncodedSizeBound(batch));
+  BatchHints hints;  // what the encoder learnt, so that the head does not compute it again
+  const std::string_view record(buf.get(), EncodeBatchTo(batch, buf.get(), &hints));
   {
     absl::MutexLock lock(&mu_);
     const absl::Time deadline = absl::Now() + absl::Seconds(kBackPressureWaitSeconds);
@@ -66,7 +69,7 @@ Status EmbeddedStore::Append(const SpanBatch& batch) {
     (void)seq;
     absl::MutexLock lock(&mu_);
     if (active_->empty()) active_since_mono_ns_ = env_->MonotonicNanos();
-    active_->AddBatch(batch, env_->NowUnixNanos());
+    active_->AddBatch(batch, &hints, env_->NowUnixNanos());
     stats_.rows_appended += batch.rows.size();
     full = active_->rows() >= options_.head_max_rows;
   }

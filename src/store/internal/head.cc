@@ -3,11 +3,20 @@
 #include <algorithm>
 
 #include "store/internal/coding.h"
+// Header-only XXH3: the pool hashes a value per distinct string, inlined saves the call.
+#define XXH_INLINE_ALL
 #include "xxhash.h"
 
 namespace waggle::store_internal {
+namespace {
 
-StringPool::StringPool() : cache_(kCacheSlots, 0) {
+std::string_view AsBytes(const TraceId& id) {
+  return std::string_view(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
+}  // namespace
+
+StringPool::StringPool() : cache_(kCacheSlots) {
   strings_.push_back(std::string_view());
   index_.emplace(std::string_view(), 0);
 }
@@ -22,10 +31,14 @@ uint32_t StringPool::Intern(std::string_view s) {
 
 uint32_t StringPool::Store(std::string_view s) {
   if (s.empty()) return 0;
-  uint32_t& slot = cache_[XXH3_64bits(s.data(), s.size()) & (kCacheSlots - 1)];
-  if (slot != 0 && strings_[slot] == s) return slot;
-  slot = Append(s);
-  return slot;
+  const uint64_t hash = XXH3_64bits(s.data(), s.size());
+  CacheSlot& slot = cache_[hash & (kCacheSlots - 1)];
+  const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+  // The tag rejects almost every other string without touching strings_ or the arena (two
+  // cache misses per high-cardinality value otherwise).
+  if (slot.code != 0 && slot.tag == tag && SameBytes(strings_[slot.code], s)) return slot.code;
+  slot = CacheSlot{Append(s), tag};
+  return slot.code;
 }
 
 uint32_t StringPool::Append(std::string_view s) {
@@ -55,7 +68,7 @@ uint32_t StringPool::Append(std::string_view s) {
 size_t StringPool::memory_bytes() const {
   return chunks_.size() * 64 + arena_bytes_ + strings_.capacity() * sizeof(std::string_view) +
          index_.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1) +
-         cache_.capacity() * sizeof(uint32_t);
+         cache_.capacity() * sizeof(CacheSlot);
 }
 
 int64_t AttrColumn::Find(uint32_t row) const {
@@ -80,12 +93,12 @@ Head::Head(size_t expected_rows) {
 
 uint32_t Head::StoreString(std::string_view s, uint32_t* last_code) {
   if (s.empty()) return 0;
-  if (pool_.Get(*last_code) == s) return *last_code;
+  if (SameBytes(pool_.Get(*last_code), s)) return *last_code;
   *last_code = pool_.Store(s);
   return *last_code;
 }
 
-uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
+uint32_t Head::AddFixed(const RowFixed& f, uint8_t same_strings, int64_t now_ns) {
   uint32_t row = static_cast<uint32_t>(start_.size());
   trace_id_.push_back(*f.trace_id);
   span_id_.push_back(*f.span_id);
@@ -97,23 +110,38 @@ uint32_t Head::AddFixed(const RowFixed& f, int64_t now_ns) {
   status_.push_back(static_cast<uint8_t>(f.status));
   flags_.push_back(f.flags);
   for (int i = 0; i < kFixedStringCount; ++i) {
-    str_[i].push_back(StoreString(f.strs[i], &last_fixed_code_[i]));
+    std::vector<uint32_t>& column = str_[i];
+    column.push_back((same_strings >> i) & 1 ? column.back()
+                                             : StoreString(f.strs[i], &last_fixed_code_[i]));
   }
   if (f.row_kind == RowKind::kLink && (!IsZero(*f.link_trace) || !IsZero(*f.link_span))) {
     link_rows_.push_back(row);
     link_ids_.emplace_back(*f.link_trace, *f.link_span);
   }
-  auto [it, inserted] = last_row_of_trace_.try_emplace(*f.trace_id, row);
-  prev_row_in_trace_.push_back(inserted ? kNoRow : it->second);
-  it->second = row;
+  LinkTraceRow(*f.trace_id, row);
   min_start_ = std::min(min_start_, f.start_ns);
   max_start_ = std::max(max_start_, f.start_ns);
   last_written_ns_ = std::max(last_written_ns_, now_ns);
   return row;
 }
 
+void Head::LinkTraceRow(const TraceId& id, uint32_t row) {
+  // Rows of one trace often arrive back to back: extend the run without hashing.
+  if (trace_run_last_ != nullptr && row > 0 &&
+      SameBytes(AsBytes(trace_id_[row - 1]), AsBytes(id))) {
+    prev_row_in_trace_.push_back(*trace_run_last_);
+    *trace_run_last_ = row;
+    return;
+  }
+  auto [it, inserted] = last_row_of_trace_.try_emplace(id, row);
+  prev_row_in_trace_.push_back(inserted ? kNoRow : it->second);
+  it->second = row;
+  trace_run_last_ = &it->second;
+}
+
 AttrColumn* Head::ColumnFor(std::string_view key, ValueType type, AttrColumn* prev) {
-  if (prev && prev->next_hint && prev->next_hint->type == type && prev->next_hint->key == key) {
+  if (prev && prev->next_hint && prev->next_hint->type == type &&
+      SameBytes(prev->next_hint->key, key)) {
     return prev->next_hint;
   }
   AttrColumn* col;
@@ -133,39 +161,72 @@ AttrColumn* Head::ColumnFor(std::string_view key, ValueType type, AttrColumn* pr
   return col;
 }
 
-void Head::AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, int64_t now_ns) {
+void Head::AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, uint32_t* code,
+                   int64_t now_ns) {
   uint32_t& taken = key_last_row_[col->key_id];
   if (taken == row) return;  // a higher-priority attribute has the key
   taken = row;
   col->rows.push_back(row);
   col->last_written_ns = std::max(col->last_written_ns, now_ns);
   switch (a.type) {
-    case ValueType::kString: col->narrow.push_back(StoreString(a.str, &col->last_code)); break;
+    case ValueType::kString:
+      if (*code == kNoCode) {
+        *code = StoreString(a.str, &col->last_code);
+      } else {
+        col->last_code = *code;
+      }
+      col->narrow.push_back(*code);
+      break;
     case ValueType::kBool: col->narrow.push_back(a.b ? 1 : 0); break;
     case ValueType::kInt: col->wide.push_back(static_cast<uint64_t>(a.i)); break;
     case ValueType::kDouble: col->wide.push_back(DoubleBits(a.d)); break;
   }
 }
 
+AttrColumn* Head::BatchColumn(const SpanBatch& batch, const BatchHints* hints, uint32_t i,
+                              AttrColumn* prev) {
+  const AttrView& a = batch.attrs[i];
+  if (hints == nullptr) return ColumnFor(a.key, a.type, prev);
+  AttrColumn*& by_key = key_columns_[hints->key_of_attr[i]];
+  if (by_key != nullptr && by_key->type == a.type) return by_key;
+  AttrColumn* col = ColumnFor(a.key, a.type, nullptr);
+  if (by_key == nullptr) by_key = col;
+  return col;
+}
+
 void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
-  batch_columns_.assign(batch.attrs.size(), nullptr);
+  AddBatch(batch, nullptr, now_ns);
+}
+
+void Head::AddBatch(const SpanBatch& batch, const BatchHints* hints, int64_t now_ns) {
   const uint32_t n_attrs = static_cast<uint32_t>(batch.attrs.size());
-  for (const SpanRow& r : batch.rows) {
+  if (hints != nullptr && (hints->key_of_attr.size() != n_attrs ||
+                          hints->value_of_attr.size() != n_attrs ||
+                          hints->row_same_strings.size() != batch.rows.size())) {
+    hints = nullptr;  // not this batch's
+  }
+  batch_attrs_.assign(n_attrs, BatchAttr{});
+  if (hints != nullptr) key_columns_.assign(hints->key_count, nullptr);
+  for (size_t j = 0; j < batch.rows.size(); ++j) {
+    const SpanRow& r = batch.rows[j];
+    // The bits say "same as the batch's previous row", which is the head's previous row.
+    const uint8_t same_strings = hints != nullptr && j > 0 ? hints->row_same_strings[j] : 0;
     RowFixed f{r.row_kind, &r.trace_id, &r.span_id, &r.parent_span_id, r.start_ns, r.end_ns,
                r.kind, r.status_code, r.flags,
                {r.name, r.service_name, r.status_message, r.trace_state, r.scope_name,
                 r.scope_version, r.parent_name},
                &r.link_trace_id, &r.link_span_id};
-    uint32_t row = AddFixed(f, now_ns);
+    uint32_t row = AddFixed(f, same_strings, now_ns);
     // Highest priority first: own attributes, scope, resource; later wins within a range.
     AttrColumn* prev = nullptr;
     for (AttrRange range : {r.attrs, r.scope_attrs, r.resource_attrs}) {
       for (uint32_t i = std::min(range.end, n_attrs); i-- > range.begin;) {
-        const AttrView& a = batch.attrs[i];
-        AttrColumn*& col = batch_columns_[i];
-        if (!col) col = ColumnFor(a.key, a.type, prev);
-        prev = col;
-        AddAttr(row, col, a, now_ns);
+        BatchAttr& cached = batch_attrs_[i];
+        if (!cached.column) cached.column = BatchColumn(batch, hints, i, prev);
+        prev = cached.column;
+        // Equal values of a key share one memo: stored once per batch, never compared again.
+        uint32_t* code = hints ? &batch_attrs_[hints->value_of_attr[i]].code : &cached.code;
+        AddAttr(row, cached.column, batch.attrs[i], code, now_ns);
       }
     }
   }
@@ -177,14 +238,15 @@ void Head::AddSpan(const Span& s, int64_t now_ns) {
              {s.name, s.service_name, s.status_message, s.trace_state, s.scope_name,
               s.scope_version, s.parent_name},
              &s.link_trace_id, &s.link_span_id};
-  uint32_t row = AddFixed(f, now_ns);
+  uint32_t row = AddFixed(f, 0, now_ns);
   AttrColumn* prev = nullptr;
   for (size_t i = s.attributes.size(); i-- > 0;) {  // later wins
     const Attribute& a = s.attributes[i];
     AttrView view{a.key, a.type, a.str, a.i, a.d, a.b};
     AttrColumn* col = ColumnFor(a.key, a.type, prev);
     prev = col;
-    AddAttr(row, col, view, now_ns);
+    uint32_t code = kNoCode;
+    AddAttr(row, col, view, &code, now_ns);
   }
 }
 

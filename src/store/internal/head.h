@@ -9,8 +9,12 @@
 // Insert cost: string values are not interned exactly (most are high-cardinality ids): a value
 // equal to the column's previous one or to one in the pool's small recent-value cache reuses
 // its code, anything else is appended to the arena. Attribute columns are found through a
-// per-batch cache (resource/scope attributes are shared by many rows) and a "next column" hint
-// (attributes of one kind of span arrive in the same key order), falling back to a hash index.
+// per-batch cache (resource/scope attributes are shared by many rows) and, given the encoder's
+// BatchHints (the store's Append path), through the batch's key numbering, so the hash index is
+// consulted about once per key per batch; without hints, a "next column" hint (attributes of
+// one kind of span arrive in the same key order) falls back to the hash index. The hints also
+// say which row strings and attribute values repeat earlier ones, so those reuse a code without
+// comparing bytes again.
 //
 // Thread-safety: not synchronized. The owner serializes mutation with every read (the store
 // guards its active head with a mutex; a frozen head is immutable and read freely).
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "model/batch_codec.h"
 #include "model/span.h"
 #include "store/internal/schema.h"
 #include "store/store.h"
@@ -55,7 +60,12 @@ class StringPool {
   size_t arena_bytes_ = 0;
   std::vector<std::string_view> strings_;
   absl::flat_hash_map<std::string_view, uint32_t> index_;
-  std::vector<uint32_t> cache_;  // kCacheSlots codes by hash of the string; 0 = empty
+  // kCacheSlots entries by hash of the string: its code (0 = empty) and the hash's high half.
+  struct CacheSlot {
+    uint32_t code = 0;
+    uint32_t tag = 0;
+  };
+  std::vector<CacheSlot> cache_;
 };
 
 // One attribute column. INVARIANT: rows strictly ascending; values parallel to rows in
@@ -94,8 +104,12 @@ class Head {
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
 
-  // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()).
+  // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()). `hints`,
+  // when given, are what EncodeBatch produced for this same batch: each key's column is then
+  // looked up once per batch and repeated row strings are not compared again (hints whose sizes
+  // do not match the batch are ignored). Same content with or without hints.
   void AddBatch(const SpanBatch& batch, int64_t now_ns);
+  void AddBatch(const SpanBatch& batch, const BatchHints* hints, int64_t now_ns);
   // Copies one owning row (compaction, tests).
   void AddSpan(const Span& span, int64_t now_ns);
 
@@ -142,13 +156,30 @@ class Head {
     const TraceId* link_trace;
     const SpanId* link_span;
   };
-  uint32_t AddFixed(const RowFixed& f, int64_t now_ns);
+  static constexpr uint32_t kNoCode = UINT32_MAX;
+  // AddBatch's per-batch memo of one batch.attrs entry: its column and, once stored, the pool
+  // code of its string value (resource and scope attributes are shared by many rows).
+  struct BatchAttr {
+    AttrColumn* column = nullptr;
+    uint32_t code = kNoCode;
+  };
+
+  // Appends the fixed columns of a row. Bit i of `same_strings` set: string i equals the head's
+  // previous row's (REQUIRES: a previous row exists), its code is reused without comparing.
+  uint32_t AddFixed(const RowFixed& f, uint8_t same_strings, int64_t now_ns);
+  // Chains `row` (just appended) behind the previous row of its trace.
+  void LinkTraceRow(const TraceId& id, uint32_t row);
+  // The column of batch.attrs[i]: through the batch's key numbering when given (first column
+  // of the key in this batch, re-checked by type), else ColumnFor.
+  AttrColumn* BatchColumn(const SpanBatch& batch, const BatchHints* hints, uint32_t i,
+                          AttrColumn* prev);
   // The column of (key, type), created on first sight; `prev` is the column of the attribute
   // inserted just before in this row (or null), whose next_hint is tried first and updated.
   AttrColumn* ColumnFor(std::string_view key, ValueType type, AttrColumn* prev);
   // Adds `a` to `row` in `col` unless the row already has a value for the key (attributes are
-  // added in decreasing priority).
-  void AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, int64_t now_ns);
+  // added in decreasing priority). `*code` memoizes the pool code of a string value (kNoCode:
+  // not stored yet).
+  void AddAttr(uint32_t row, AttrColumn* col, const AttrView& a, uint32_t* code, int64_t now_ns);
   uint32_t StoreString(std::string_view s, uint32_t* last_code);
 
   StringPool pool_;
@@ -170,11 +201,15 @@ class Head {
   std::vector<uint32_t> key_last_row_;  // by key id: the last row that took the key
   absl::flat_hash_map<TraceId, uint32_t> last_row_of_trace_;
   std::vector<uint32_t> prev_row_in_trace_;  // kNoRow ends the chain
+  // Insert-path hint: &last_row_of_trace_[trace_id_.back()] (null before the first row). Valid
+  // because only LinkTraceRow inserts into the map, and it re-points this after every insert.
+  uint32_t* trace_run_last_ = nullptr;
   int64_t min_start_ = INT64_MAX;
   int64_t max_start_ = INT64_MIN;
   int64_t last_written_ns_ = 0;
   uint32_t last_fixed_code_[kFixedStringCount] = {};
-  std::vector<AttrColumn*> batch_columns_;  // AddBatch: column of each batch.attrs entry
+  std::vector<BatchAttr> batch_attrs_;      // AddBatch: memo of each batch.attrs entry
+  std::vector<AttrColumn*> key_columns_;    // AddBatch with hints: a column of each key
 };
 
 }  // namespace waggle::store_internal

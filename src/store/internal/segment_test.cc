@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "model/batch_codec.h"
 #include "store/internal/head.h"
 #include "store/internal/segment_reader.h"
 #include "store/internal/segment_writer.h"
@@ -132,6 +133,26 @@ TEST(Segment, RoundTripManyColumnsMixedTypes) {
 // text), a column repeating another's values row by row (stored as a reference), one that
 // differs in a single row (not a reference), sparse columns, trace-relative start times
 // including wrapping extremes; blocks cut inside traces.
+TEST(Head, BatchHintsGiveTheSameRowsAsNoHints) {
+  // VariedBatch mixes types per key, repeats values and shares resource ranges.
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    SpanBatch batch = VariedBatch(200, seed);
+    std::string record;
+    BatchHints hints;
+    EncodeBatch(batch, &record, &hints);
+    Head plain, hinted;
+    plain.AddBatch(batch, 1);
+    plain.AddBatch(batch, 2);
+    hinted.AddBatch(batch, &hints, 1);
+    hinted.AddBatch(batch, &hints, 2);
+    ASSERT_EQ(CanonicalAll(AllHeadRows(plain)), CanonicalAll(AllHeadRows(hinted)));
+    for (size_t i = 0; i < batch.rows.size(); ++i) {
+      ASSERT_EQ(Canonical(hinted.RowToSpan(static_cast<uint32_t>(i))),
+                Canonical(ToSpan(batch, i)));
+    }
+  }
+}
+
 TEST(Segment, V2EncodingsRoundTripExactly) {
   BatchBuilder b;
   std::mt19937_64 rng(11);
