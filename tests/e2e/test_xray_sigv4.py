@@ -114,8 +114,10 @@ def test_unsigned_requests_get_aws_errors_but_the_daemon_proxy_stays_open(signed
         r = requests.post(srv.http + path, json={}, timeout=10)
         assert r.status_code == 403, (path, r.text)
         assert r.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+        # botocore reads `message` or `Message`; waggle sends both spellings.
         assert r.json() == {"__type": "MissingAuthenticationTokenException",
-                            "message": "Missing Authentication Token"}
+                            "message": "Missing Authentication Token",
+                            "Message": "Missing Authentication Token"}
     garbled = requests.post(srv.http + "/GetSamplingRules", json={}, timeout=10,
                             headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x"})
     assert garbled.status_code == 403
