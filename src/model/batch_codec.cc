@@ -106,6 +106,7 @@ class Sink {
     p_ += 8;
   }
   void Raw(const void* data, size_t n) {
+    if (n == 0) return;  // an empty view may carry a null data(), which memcpy must not get
     std::memcpy(p_, data, n);
     p_ += n;
   }
