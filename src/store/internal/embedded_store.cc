@@ -152,10 +152,18 @@ StatusOr<std::vector<std::vector<Span>>> EmbeddedStore::GetTraces(
     std::stable_sort(rows.begin(), rows.end(),
                      [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
   }
+  // A trace's rows are copied only for a repeated id and moved to its last request, so GetTrace
+  // (one id) never copies what it read.
+  std::vector<size_t> where(requested.size());
+  std::vector<uint32_t> requests_left(ids.size(), 0);
+  for (size_t i = 0; i < requested.size(); ++i) {
+    where[i] = std::lower_bound(ids.begin(), ids.end(), requested[i]) - ids.begin();
+    ++requests_left[where[i]];
+  }
   std::vector<std::vector<Span>> out(requested.size());
   for (size_t i = 0; i < requested.size(); ++i) {
-    const size_t at = std::lower_bound(ids.begin(), ids.end(), requested[i]) - ids.begin();
-    out[i] = found[at];
+    const size_t at = where[i];
+    out[i] = --requests_left[at] > 0 ? found[at] : std::move(found[at]);
   }
   return out;
 }

@@ -312,6 +312,33 @@ TEST(Store, RecentTracesNewestFirstWithSummaries) {
   EXPECT_EQ((*store)->RecentTraces(req)->size(), 20u);
 }
 
+TEST(Store, GetTracesEqualsGetTracePerIdWithRepeatsAndUnknownIds) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 10, kBase, &expected)).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE((*store)->Append(MakeTraces(10, 10, kBase, &expected)).ok());
+  const std::vector<TraceId> ids{TestTraceId(12), TestTraceId(3), TestTraceId(999),
+                                 TestTraceId(3), TestTraceId(7)};
+  auto traces = (*store)->GetTraces(ids);
+  ASSERT_TRUE(traces.ok()) << traces.status();
+  ASSERT_EQ(traces->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto one = (*store)->GetTrace(ids[i]);
+    ASSERT_TRUE(one.ok());
+    ASSERT_EQ((*traces)[i].size(), one->size()) << i;
+    for (size_t k = 0; k < one->size(); ++k) {
+      EXPECT_EQ((*traces)[i][k].span_id, (*one)[k].span_id);
+      EXPECT_EQ((*traces)[i][k].name, (*one)[k].name);
+    }
+  }
+  EXPECT_EQ((*traces)[1].size(), 4u);  // a repeated id gets its rows both times
+  EXPECT_EQ((*traces)[3].size(), 4u);
+  EXPECT_TRUE((*traces)[2].empty());
+}
+
 TEST(Store, RecentTracesPagesWithACursorAcrossHeadAndSegments) {
   auto env = NewMemEnv();
   auto store = OpenEmbeddedStore(TestOptions(env.get()));
