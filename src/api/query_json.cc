@@ -486,6 +486,7 @@ void WriteStats(const query::QueryStats& s, JsonWriter* w) {
   w->Key("rows_matched").Uint(s.rows_matched);
   w->Key("chunks_scanned").Uint(s.chunks_scanned);
   w->Key("chunks_pruned").Uint(s.chunks_pruned);
+  w->Key("rows_skipped").Uint(s.rows_skipped);
   w->Key("elapsed_ms").Double(static_cast<double>(s.elapsed_ns) / 1e6);
   w->EndObject();
 }

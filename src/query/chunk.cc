@@ -56,6 +56,13 @@ void ColumnBuffer::TypesFromPresence(const std::vector<uint8_t>& present, ValueT
   all_set_ = false;
   uniform_ = 0;
 }
+void ColumnBuffer::AdoptPresence(const std::vector<uint8_t>& present, ValueType t) {
+  any_set_ = true;
+  uniform_ = TypeCode(t);
+  types_.clear();
+  all_set_ = true;
+  TypesFromPresence(present, t);
+}
 void ColumnBuffer::AdoptInts(std::vector<int64_t> v, ValueType type,
                              const std::vector<uint8_t>& present) {
   AdoptInts(std::move(v), type);

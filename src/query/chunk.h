@@ -65,6 +65,9 @@ class ColumnBuffer {
   void SetString(size_t r, std::string_view v) { Mark(r, ValueType::kString); Strs()[r] = v; }
   // Sets only the row's type, no value: for presence views (Chunk::ColumnPresence).
   void MarkPresent(size_t r, ValueType t) { Mark(r, t); }
+  // Presence view in one go: row r is of type t exactly when `present` is empty or
+  // present[r] != 0; no values. Not to be mixed with Set* on the same buffer.
+  void AdoptPresence(const std::vector<uint8_t>& present, ValueType t);
 
   // Whole-column fast paths: every row non-null of one type (the buffer takes the vector).
   // Not to be mixed with Set* on the same buffer.

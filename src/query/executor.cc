@@ -21,6 +21,29 @@ int64_t WallNowNs() {
       .count();
 }
 
+// The top-groups pushdown applies when the answer is the `limit` best groups by one MAX
+// (descending) or MIN (ascending) and every calculation is that same one: no havings (they
+// could drop kept groups), one bucket per group (no series), and at least one breakdown.
+std::optional<PreparedQuery::TopGroups> TopGroupsOf(const PreparedQuery& q) {
+  const QuerySpec& spec = q.request.spec;
+  if (spec.breakdowns.empty() || !spec.havings.empty() || q.layout.count != 1) return std::nullopt;
+  const Calculation& first = q.calcs[0];
+  if (first.op != CalcOp::kMax && first.op != CalcOp::kMin) return std::nullopt;
+  for (const Calculation& c : q.calcs) {
+    if (c.op != first.op || c.column != first.column) return std::nullopt;
+  }
+  bool descending = true;  // the default order: the first calculation, descending
+  if (!spec.orders.empty()) {
+    const Order& o = spec.orders[0];
+    if (!o.op || *o.op != first.op || o.column != first.column) return std::nullopt;
+    descending = o.descending;
+  }
+  const bool largest = first.op == CalcOp::kMax;
+  if (descending != largest) return std::nullopt;
+  return PreparedQuery::TopGroups{0, largest,
+                                  static_cast<size_t>(spec.limit.value_or(kDefaultLimit))};
+}
+
 StatusOr<std::unique_ptr<PreparedQuery>> Prepare(const QueryRequest& request, int64_t now_ns) {
   RETURN_IF_ERROR(ValidateSpec(request.spec));
   auto q = std::make_unique<PreparedQuery>();
@@ -41,6 +64,7 @@ StatusOr<std::unique_ptr<PreparedQuery>> Prepare(const QueryRequest& request, in
     q->layout.width_ns = q->window.end_ns - q->window.start_ns;
     q->layout.count = 1;
   }
+  q->top_groups = TopGroupsOf(*q);
   return q;
 }
 
@@ -295,6 +319,7 @@ StatusOr<QueryResult> Execute(const QueryRequest& request, ChunkSource& source,
     stats.rows_examined += w->stats().rows_examined;
     stats.rows_matched += w->stats().rows_matched;
     stats.chunks_scanned += w->stats().chunks_scanned;
+    stats.rows_skipped += w->stats().rows_skipped;
   }
   MergeWorkers(workers, q->calcs.size());
   QueryResult result = BuildResult(*q, *workers[0]);

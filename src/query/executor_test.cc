@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "query/testing/table_source.h"
 
 namespace waggle::query {
@@ -292,6 +294,80 @@ TEST(Executor, ScanPlanNamesEveryColumnRead) {
   EXPECT_EQ(plan.end_ns, (kT0 + 600) * kSec);
   std::vector<std::string> want = {"service.name", "http.route", "user.id", "duration_ms"};
   EXPECT_EQ(plan.columns, want);
+}
+
+// Many groups, heavy ties, missing and non-numeric values: the kind of data where a wrong
+// top-groups bound (exclusive instead of inclusive, a NaN slipping through, a group's extreme
+// row dropped) shows up as a different answer.
+std::vector<TableRow> TiedGroups(size_t rows) {
+  std::mt19937 rng(7);
+  std::vector<TableRow> out;
+  for (size_t i = 0; i < rows; ++i) {
+    TableRow r = Row(static_cast<int64_t>(i % 600), "svc", 1);
+    r.columns["group"] = Value::String("g" + std::to_string(rng() % 500));
+    switch (rng() % 10) {
+      case 0: r.columns.erase("duration_ms"); break;
+      case 1: r.columns["duration_ms"] = Value::String("slow"); break;
+      case 2: r.columns["duration_ms"] = Value::Int(static_cast<int64_t>(rng() % 100)); break;
+      default: r.columns["duration_ms"] = Value::Double(static_cast<double>(rng() % 100)); break;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Runs `spec` over TiedGroups as a results-only query (no series) on 2 threads.
+QueryResult RunTopQuery(QuerySpec spec) {
+  TableSource source(TiedGroups(20000), 64);
+  QueryRequest req{"__all__", Window(std::move(spec)), true};
+  ExecOptions opts;
+  opts.threads = 2;
+  opts.now_ns = (kT0 + 3600) * kSec;
+  auto r = Execute(req, source, opts);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : QueryResult{};
+}
+
+// The groups and first values of a result, for comparing answers with different calculations.
+std::vector<std::pair<std::string, double>> GroupsAndFirstValues(const QueryResult& r) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const ResultRow& row : r.results) out.emplace_back(row.group[0].str, row.values[0].number);
+  return out;
+}
+
+TEST(Executor, TopGroupsByMaxSkipRowsAndMatchTheFullAggregation) {
+  for (CalcOp op : {CalcOp::kMax, CalcOp::kMin}) {
+    const bool descending = op == CalcOp::kMax;
+    QuerySpec pushed;
+    pushed.calculations = {{op, "duration_ms"}};
+    pushed.breakdowns = {"group"};
+    pushed.orders = {Order{op, "duration_ms", descending}};
+    pushed.limit = 25;
+    QuerySpec full = pushed;  // a second calculation turns the pushdown off
+    full.calculations.push_back({CalcOp::kCount, ""});
+    QueryResult a = RunTopQuery(pushed), b = RunTopQuery(full);
+    ASSERT_EQ(a.results.size(), 25u);
+    EXPECT_EQ(GroupsAndFirstValues(a), GroupsAndFirstValues(b)) << CalcOpName(op);
+    EXPECT_GT(a.stats.rows_skipped, a.stats.rows_matched / 2) << CalcOpName(op);
+    EXPECT_EQ(b.stats.rows_skipped, 0u);
+  }
+}
+
+TEST(Executor, TopGroupsPushdownStaysOffWhenItCouldChangeTheAnswer) {
+  QuerySpec base;
+  base.calculations = {{CalcOp::kMax, "duration_ms"}};
+  base.breakdowns = {"group"};
+  base.limit = 10;
+  QuerySpec ascending = base;  // the smallest MAX needs every row
+  ascending.orders = {Order{CalcOp::kMax, "duration_ms", false}};
+  QuerySpec having = base;
+  having.havings = {Having{CalcOp::kMax, "duration_ms", FilterOp::kLt, 50}};
+  QuerySpec by_group = base;
+  by_group.orders = {Order{std::nullopt, "group", false}};
+  for (const QuerySpec& spec : {ascending, having, by_group}) {
+    EXPECT_EQ(RunTopQuery(spec).stats.rows_skipped, 0u);
+  }
+  EXPECT_GT(RunTopQuery(base).stats.rows_skipped, 0u);  // default order: MAX descending
 }
 
 }  // namespace

@@ -183,6 +183,7 @@ void CompiledFilter::Narrow(const ColumnView& col, std::vector<uint32_t>* rows) 
     if (!negated_) rows->clear();
     return;
   }
+  if (NarrowFast(col, rows)) return;
   size_t kept = 0;
   if (col.codes != nullptr && col.dict_size < rows->size()) {
     const std::vector<uint8_t> code_matches = MatchDictionary(col);
@@ -197,6 +198,58 @@ void CompiledFilter::Narrow(const ColumnView& col, std::vector<uint32_t>* rows) 
     }
   }
   rows->resize(kept);
+}
+
+namespace {
+
+// Keeps the rows r of *rows with keep(r); order kept.
+template <typename Keep>
+void KeepRows(std::vector<uint32_t>* rows, Keep keep) {
+  size_t kept = 0;
+  for (uint32_t r : *rows) {
+    (*rows)[kept] = r;
+    kept += keep(r) ? 1 : 0;
+  }
+  rows->resize(kept);
+}
+
+template <typename T>
+bool Ordered(FilterOp op, T v, T operand) {
+  switch (op) {
+    case FilterOp::kGt: return v > operand;
+    case FilterOp::kGe: return v >= operand;
+    case FilterOp::kLt: return v < operand;
+    default: return v <= operand;
+  }
+}
+
+}  // namespace
+
+bool CompiledFilter::NarrowFast(const ColumnView& col, std::vector<uint32_t>* rows) const {
+  if (positive_op_ == FilterOp::kExists) {
+    if (col.types == nullptr) {  // every row has a value (all_null was handled)
+      if (negated_) rows->clear();
+      return true;
+    }
+    KeepRows(rows, [&](uint32_t r) { return (col.types[r] != 0) != negated_; });
+    return true;
+  }
+  const bool ordered = positive_op_ == FilterOp::kGt || positive_op_ == FilterOp::kGe ||
+                       positive_op_ == FilterOp::kLt || positive_op_ == FilterOp::kLe;
+  if (!ordered || col.types != nullptr || operands_.empty() || !operands_[0].has_number) {
+    return false;
+  }
+  const Operand& op = operands_[0];
+  const FilterOp cmp = positive_op_;
+  if (col.uniform == TypeCode(ValueType::kInt) && op.is_int) {
+    KeepRows(rows, [&](uint32_t r) { return Ordered(cmp, col.ints[r], op.int_value); });
+    return true;
+  }
+  if (col.uniform == TypeCode(ValueType::kDouble)) {  // NaN compares false, as in CompareOperand
+    KeepRows(rows, [&](uint32_t r) { return Ordered(cmp, col.doubles[r], op.number); });
+    return true;
+  }
+  return false;
 }
 
 std::vector<uint8_t> CompiledFilter::MatchDictionary(const ColumnView& col) const {

@@ -20,6 +20,7 @@ uint32_t BucketOf(const PreparedQuery& q, const int64_t* start, uint32_t row) {
 QueryWorker::QueryWorker(const PreparedQuery& query)
     : query_(query), bucket_slot_(query.layout.count, kNoSlot) {
   for (const Calculation& c : query.calcs) aggregators_.push_back(MakeAggregator(c.op));
+  if (query.top_groups) top_threshold_.emplace(query.top_groups->keep);
 }
 
 uint32_t QueryWorker::SlotFor(std::string_view key) {
@@ -240,6 +241,37 @@ Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>&
   return OkStatus();
 }
 
+Status QueryWorker::DropRowsOutsideTopGroups() {
+  const PreparedQuery::TopGroups& top = *query_.top_groups;
+  ASSIGN_OR_RETURN(ColumnView col, columns_.Get(query_.calcs[top.calc].column));
+  bound_keys_.clear();
+  size_t kept = 0;
+  for (uint32_t r : rows_) {
+    double key = std::nan("");
+    if (!col.all_null()) {
+      const uint8_t t = col.TypeAt(r);
+      if (t == TypeCode(ValueType::kInt)) {
+        key = static_cast<double>(col.ints[r]);
+      } else if (t == TypeCode(ValueType::kDouble)) {
+        key = col.doubles[r];
+      }
+    }
+    if (!top.largest) key = -key;
+    if (std::isnan(key) ? top_threshold_->active() : !top_threshold_->MayEnter(key)) continue;
+    rows_[kept++] = r;
+    bound_keys_.push_back(key);
+  }
+  rows_.resize(kept);
+  return OkStatus();
+}
+
+void QueryWorker::OfferToTopGroups() {
+  for (size_t k = 0; k < rows_.size(); ++k) {
+    if (!std::isnan(bound_keys_[k])) top_threshold_->Offer(slots_[k], bound_keys_[k]);
+  }
+  top_threshold_->Settle();
+}
+
 Status QueryWorker::Consume(Chunk& chunk) {
   columns_.Reset(&chunk);
   ++stats_.chunks_scanned;
@@ -247,7 +279,14 @@ Status QueryWorker::Consume(Chunk& chunk) {
   RETURN_IF_ERROR(query_.selector->Select(chunk, columns_, &rows_));
   if (rows_.empty()) return OkStatus();
   stats_.rows_matched += rows_.size();
+  if (top_threshold_) {
+    const size_t matched = rows_.size();
+    RETURN_IF_ERROR(DropRowsOutsideTopGroups());
+    stats_.rows_skipped += matched - rows_.size();
+    if (rows_.empty()) return OkStatus();
+  }
   RETURN_IF_ERROR(AssignSlots(chunk, rows_));
+  if (top_threshold_) OfferToTopGroups();
   for (size_t c = 0; c < aggregators_.size(); ++c) RETURN_IF_ERROR(Feed(chunk, c, rows_));
   return OkStatus();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "query/aggregate.h"
 #include "query/chunk.h"
 #include "query/internal/row_selector.h"
+#include "query/internal/top_groups.h"
 #include "query/query_spec.h"
 
 namespace waggle::query::internal {
@@ -25,6 +27,14 @@ struct PreparedQuery {
   std::unique_ptr<RowSelector> selector;
   TimeWindow window;
   BucketLayout layout;
+  // Set when the answer is the `keep` best groups by calcs[calc] alone (see top_groups.h):
+  // largest for MAX descending, smallest for MIN ascending.
+  struct TopGroups {
+    size_t calc;
+    bool largest;
+    size_t keep;
+  };
+  std::optional<TopGroups> top_groups;
 };
 
 class QueryWorker {
@@ -56,6 +66,10 @@ class QueryWorker {
   uint32_t LocalValueId(size_t c, const ColumnView& col, uint32_t row);
   uint32_t SlotForRow(const std::vector<ColumnView>& cols, uint32_t row, uint32_t bucket);
   Status Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>& rows);
+  // Top-groups pushdown: drops rows_ that cannot reach the kept groups, keeping each kept
+  // row's key in bound_keys_ (NaN when it has no number); then offers the keys by slot.
+  Status DropRowsOutsideTopGroups();
+  void OfferToTopGroups();
 
   const PreparedQuery& query_;
   std::vector<std::unique_ptr<Aggregator>> aggregators_;
@@ -67,6 +81,8 @@ class QueryWorker {
   size_t key_bytes_ = 0;
   std::vector<uint32_t> bucket_slot_;  // no breakdowns: slot per bucket (kNoSlot = none yet)
   QueryStats stats_;
+  std::optional<GroupExtremeThreshold> top_threshold_;
+  std::vector<double> bound_keys_;
 
   // Per-chunk scratch, reused.
   ColumnCache columns_;

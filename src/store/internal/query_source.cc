@@ -295,9 +295,7 @@ class SegmentChunk final : public query::Chunk {
                                                       block_, Segment::BlockDetail::kPresence));
       if (b.rows != rows()) return absl::DataLossError("segment block row count mismatch");
       auto buffer = std::make_unique<ColumnBuffer>(rows());
-      for (size_t r = 0; r < rows(); ++r) {
-        if (b.IsValid(r)) buffer->MarkPresent(r, ValueType::kString);
-      }
+      buffer->AdoptPresence(b.valid, ValueType::kString);
       parent_presence_ = std::move(buffer);
     }
     return parent_presence_->View();
