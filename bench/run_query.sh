@@ -82,6 +82,8 @@ GEN="$ROOT/build/bench/query_dataset"
 # --- 2. dataset ------------------------------------------------------------------------------
 DS="$CACHE/spans-$SPANS-seed$SEED"
 KEY="spans=$SPANS seed=$SEED end=$END_EPOCH generator=$(sha1sum "$ROOT/bench/query_dataset.cc" | cut -c1-12)"
+FORMAT="$(sed -n 's/.*kSegmentFormatVersion = \([0-9]*\);.*/\1/p' "$ROOT/src/store/internal/segment_format.h")"
+WKEY="$KEY segment-format=$FORMAT"
 if [[ ! -f "$DS/dataset.done" || "$(cat "$DS/dataset.done")" != "$KEY" ]]; then
   say "generating $SPANS spans into $DS"
   rm -rf "$DS"
@@ -89,8 +91,21 @@ if [[ ! -f "$DS/dataset.done" || "$(cat "$DS/dataset.done")" != "$KEY" ]]; then
   nice "$GEN" --spans "$SPANS" --seed "$SEED" --end-epoch "$END_EPOCH" --data-dir "$DS/waggle" \
     --tsv "$DS/spans.tsv" --trace-ids "$DS/trace_ids.txt" | tee "$DS/generate.log" >&2
   echo "$KEY" >"$DS/dataset.done"
+  echo "$WKEY" >"$DS/waggle.done"
 else
   say "reusing the dataset in $DS"
+fi
+# The waggle store is rewritten (same rows, same seed) when the segment format changes; the
+# ClickHouse tables loaded from spans.tsv stay.
+if [[ ! -f "$DS/waggle.done" || "$(cat "$DS/waggle.done")" != "$WKEY" ]]; then
+  say "writing the waggle store (segment format $FORMAT) into $DS/waggle"
+  rm -rf "$DS/waggle" "$DS/regen"
+  mkdir -p "$DS/regen"
+  nice "$GEN" --spans "$SPANS" --seed "$SEED" --end-epoch "$END_EPOCH" --data-dir "$DS/waggle" \
+    --tsv "$DS/regen/spans.tsv" --trace-ids "$DS/regen/trace_ids.txt" | tee "$DS/generate.log" >&2
+  cmp -s "$DS/regen/trace_ids.txt" "$DS/trace_ids.txt" || { say "regenerated rows differ"; exit 1; }
+  rm -rf "$DS/regen"
+  echo "$WKEY" >"$DS/waggle.done"
 fi
 
 # --- 3. servers ------------------------------------------------------------------------------

@@ -371,7 +371,7 @@ TEST(QueryResultToJson, CompleteGolden) {
       R"J("HEATMAP(duration_ms)":{"lo":0,"hi":100,"counts":[3,9]}}},)J"
       R"J({"data":{"service.name":null,"http.status_code":true,"COUNT":1,"P99(duration_ms)":0.25,)J"
       R"J("HEATMAP(duration_ms)":{"lo":0,"hi":100,"counts":[1,0]},"AVG(size)":7}}],)J"
-      R"J("stats":{"rows_examined":1000,"rows_matched":13,"chunks_scanned":4,"chunks_pruned":2,)J"
+      R"J("stats":{"rows_examined":1000,"rows_matched":13,"chunks_scanned":4,"chunks_pruned":2,"rows_skipped":0,)J"
       R"J("elapsed_ms":1.5}},)J"
       R"J("links":{"query_url":"/query/api/q1","graph_image_url":""}})J");
 }
@@ -392,7 +392,7 @@ TEST(QueryResultToJson, CountsAreIntegersAndApproximationIsFlagged) {
             R"J({"id":"r","complete":true,"data":{"series":[],"results":[{"data":{"COUNT":3000000000,)J"
             R"J("CONCURRENCY":2,"COUNT_DISTINCT(user.id)":1234,"SUM(x)":0.1}}],)J"
             R"J("count_distinct_approximate":true,"count_distinct_relative_error":0.0081,)J"
-            R"J("stats":{"rows_examined":0,"rows_matched":0,"chunks_scanned":0,"chunks_pruned":0,)J"
+            R"J("stats":{"rows_examined":0,"rows_matched":0,"chunks_scanned":0,"chunks_pruned":0,"rows_skipped":0,)J"
             R"J("elapsed_ms":0}},"links":{"query_url":"","graph_image_url":""}})J");
 }
 

@@ -186,8 +186,8 @@ struct QueryStats {
   uint64_t rows_matched = 0;    // rows that passed the window and filters
   uint64_t chunks_scanned = 0;
   uint64_t chunks_pruned = 0;   // skipped by time range or min/max
-  uint64_t rows_skipped = 0;    // matched rows that could not reach the kept top groups
   int64_t elapsed_ns = 0;
+  uint64_t rows_skipped = 0;    // matched rows that could not reach the kept top groups
 };
 
 struct QueryResult {

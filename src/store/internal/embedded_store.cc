@@ -107,10 +107,8 @@ Status EmbeddedStore::CollectTraces(const Snapshot& snap, const std::vector<Trac
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
     std::vector<size_t> owner;  // ranges[k] holds trace ids[owner[k]]
     for (size_t i = 0; i < ids.size(); ++i) {
-      uint64_t begin, end;
-      if (!seg->FindTrace(ids[i], &begin, &end)) continue;
-      ranges.emplace_back(begin, end);
-      owner.push_back(i);
+      seg->FindTrace(ids[i], &ranges);
+      owner.resize(ranges.size(), i);
     }
     if (ranges.empty()) continue;
     StatusOr<std::vector<std::vector<Span>>> rows = seg->ReadRowRanges(std::move(ranges));

@@ -483,7 +483,18 @@ std::vector<query::ChunkTask> StoreChunkSource::PlanScan(const query::ScanPlan& 
       pruned_ += seg->blocks();
       continue;
     }
-    for (size_t b = 0; b < seg->blocks(); ++b) {
+    // One dataset: only the blocks overlapping its service's rows (the chunk's rows of other
+    // services are still filtered out by the query).
+    size_t first_block = 0, end_block = seg->blocks();
+    if (!plan.service.empty()) {
+      if (auto rows = seg->ServiceRows(plan.service)) {
+        first_block = rows->first / f.block_rows;
+        end_block = rows->first == rows->second ? first_block
+                                                : (rows->second + f.block_rows - 1) / f.block_rows;
+      }
+    }
+    pruned_ += seg->blocks() - (end_block - first_block);
+    for (size_t b = first_block; b < end_block; ++b) {
       tasks.push_back([seg, b](const query::ChunkConsumer& consume) -> Status {
         SegmentChunk chunk(*seg, b);
         return consume(chunk);

@@ -123,7 +123,37 @@ void EncodeFooter(const SegmentFooter& f, std::string* out) {
   PutVarint(out, f.trace_count);
   out->append(reinterpret_cast<const char*>(f.min_trace_id.data()), 16);
   out->append(reinterpret_cast<const char*>(f.max_trace_id.data()), 16);
+  if (f.format_version < 3) return;
+  PutVarint(out, f.services.size());
+  for (const ServiceRange& s : f.services) {
+    PutLengthPrefixed(out, s.service);
+    PutVarint(out, s.rows);
+  }
 }
+
+namespace {
+
+// Services in strictly ascending byte order, each >= 1 row, covering every row exactly.
+bool ReadServices(ByteReader* in, SegmentFooter* f) {
+  uint64_t n;
+  if (!in->ReadVarint(&n) || n > in->remaining() || (n == 0) != (f->row_count == 0)) return false;
+  f->services.resize(n);
+  uint64_t rows = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ServiceRange& s = f->services[i];
+    std::string_view name;
+    if (!in->ReadLengthPrefixed(&name) || !in->ReadVarint(&s.rows) || s.rows == 0 ||
+        s.rows > f->row_count - rows) {
+      return false;
+    }
+    s.service.assign(name);
+    if (i > 0 && !(f->services[i - 1].service < s.service)) return false;
+    rows += s.rows;
+  }
+  return rows == f->row_count;
+}
+
+}  // namespace
 
 Status DecodeFooter(std::string_view bytes, uint64_t file_size, SegmentFooter* f) {
   ByteReader in(bytes);
@@ -161,6 +191,7 @@ Status DecodeFooter(std::string_view bytes, uint64_t file_size, SegmentFooter* f
   }
   std::memcpy(f->min_trace_id.data(), min_id.data(), 16);
   std::memcpy(f->max_trace_id.data(), max_id.data(), 16);
+  if (f->format_version >= 3 && !ReadServices(&in, f)) return bad("service ranges");
   if (!in.empty()) return bad("trailing bytes");
   return OkStatus();
 }

@@ -18,7 +18,8 @@
 namespace waggle::store_internal {
 
 inline constexpr char kSegmentMagic[8] = {'W', 'A', 'G', 'G', 'L', 'S', 'E', 'G'};
-inline constexpr uint32_t kSegmentFormatVersion = 2;
+inline constexpr uint32_t kSegmentFormatVersion = 3;       // what this build writes
+inline constexpr uint32_t kOldestSegmentFormatVersion = 2;  // the oldest it reads
 inline constexpr size_t kSegmentHeaderSize = 12;   // magic + fixed32 version
 inline constexpr size_t kSegmentTrailerSize = 20;  // fixed32 len, crc, version + magic
 inline constexpr uint32_t kDefaultBlockRows = 8192;
@@ -46,7 +47,14 @@ struct ColumnMeta {
   std::vector<BlockMeta> blocks;  // block b covers rows [b * block_rows, ...)
 };
 
+// Version 3: the rows of one service.name value, a contiguous range (services in byte order).
+struct ServiceRange {
+  std::string service;
+  uint64_t rows = 0;  // >= 1; ranges follow each other from row 0
+};
+
 struct SegmentFooter {
+  uint32_t format_version = kSegmentFormatVersion;  // from the file header; not in the footer
   uint64_t segment_id = 0;
   uint64_t wal_seq_end = 0;  // every WAL record in files < this is contained in segments
   int64_t created_ns = 0;
@@ -57,13 +65,15 @@ struct SegmentFooter {
   std::vector<uint64_t> replaces;  // ids of segments whose rows this one contains
   std::vector<ColumnMeta> columns;
   BlockMeta trace_index;  // null_count holds nothing
-  uint64_t trace_count = 0;
+  uint64_t trace_count = 0;  // entries (runs) of the trace index
   TraceId min_trace_id{};
   TraceId max_trace_id{};
+  std::vector<ServiceRange> services;  // version 3; empty in version 2
 };
 
 void EncodeFooter(const SegmentFooter& footer, std::string* out);
-// Parses and validates untrusted footer bytes; `file_size` bounds every block reference.
+// Parses and validates untrusted footer bytes of a file of `footer->format_version` (set by the
+// caller); `file_size` bounds every block reference.
 Status DecodeFooter(std::string_view bytes, uint64_t file_size, SegmentFooter* footer);
 
 std::string SegmentHeader();

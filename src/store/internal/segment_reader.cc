@@ -46,10 +46,13 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
     return Corrupt(path, "bad magic");
   }
   uint32_t version = DecodeFixed32(header.data() + 8);
-  if (version != kSegmentFormatVersion || DecodeFixed32(trailer.data() + 8) != version) {
+  if (version < kOldestSegmentFormatVersion || version > kSegmentFormatVersion ||
+      DecodeFixed32(trailer.data() + 8) != version) {
     return Corrupt(path, absl::StrCat("unsupported format version ", version, " (this build reads ",
-                                      kSegmentFormatVersion, ")"));
+                                      kOldestSegmentFormatVersion, " to ", kSegmentFormatVersion,
+                                      ")"));
   }
+  seg->footer_.format_version = version;
   uint64_t footer_len = DecodeFixed32(trailer.data());
   uint32_t footer_crc = crc32c::Unmask(DecodeFixed32(trailer.data() + 4));
   if (footer_len > size - kSegmentHeaderSize - kSegmentTrailerSize ||
@@ -111,25 +114,47 @@ Status Segment::LoadTraceIndex() {
   std::string buffer;
   ASSIGN_OR_RETURN(std::string_view data, ReadStored(footer_.trace_index, &buffer));
   const uint64_t n = footer_.trace_count;
-  if ((footer_.row_count > 0) != (n > 0) || data.size() / 16 < n) {
+  if ((footer_.row_count > 0) != (n > 0) || data.size() / 16 < n || n > UINT32_MAX) {
     return Corrupt(path_, "bad trace index size");
   }
   trace_ids_.resize(n);
   for (uint64_t i = 0; i < n; ++i) std::memcpy(trace_ids_[i].data(), data.data() + 16 * i, 16);
   ByteReader runs(data.substr(16 * n));
   trace_starts_.resize(n + 1);
+  // Version 2: ids ascend over the whole index. Version 3: within each service's range, whose
+  // bounds no run crosses.
+  std::vector<uint64_t> service_ends;
   uint64_t row = 0;
+  for (const ServiceRange& s : footer_.services) service_ends.push_back(row += s.rows);
+  if (service_ends.empty()) service_ends.push_back(footer_.row_count);
+  size_t service = 0;
+  row = 0;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t len;
     if (!runs.ReadVarint(&len) || len == 0 || len > footer_.row_count - row) {
       return Corrupt(path_, "bad trace index run");
     }
-    if (i > 0 && !(trace_ids_[i - 1] < trace_ids_[i])) return Corrupt(path_, "unsorted trace index");
+    const bool service_begins = service > 0 && row == service_ends[service - 1];
+    if (i > 0 && !service_begins && !(trace_ids_[i - 1] < trace_ids_[i])) {
+      return Corrupt(path_, "unsorted trace index");
+    }
+    if (trace_ids_[i] < footer_.min_trace_id || footer_.max_trace_id < trace_ids_[i]) {
+      return Corrupt(path_, "trace id outside the footer's range");
+    }
     trace_starts_[i] = row;
     row += len;
+    if (row > service_ends[service]) return Corrupt(path_, "trace run crosses a service range");
+    if (row == service_ends[service] && service + 1 < service_ends.size()) ++service;
   }
   trace_starts_[n] = row;
   if (row != footer_.row_count || !runs.empty()) return Corrupt(path_, "trace index row mismatch");
+  if (footer_.services.size() > 1) {
+    runs_by_trace_.resize(n);
+    for (uint32_t i = 0; i < n; ++i) runs_by_trace_[i] = i;
+    std::sort(runs_by_trace_.begin(), runs_by_trace_.end(), [this](uint32_t a, uint32_t b) {
+      return trace_ids_[a] < trace_ids_[b] || (trace_ids_[a] == trace_ids_[b] && a < b);
+    });
+  }
   return OkStatus();
 }
 
@@ -142,14 +167,34 @@ size_t Segment::block_row_count(size_t block) const {
   return static_cast<size_t>(std::min<uint64_t>(footer_.block_rows, footer_.row_count - lo));
 }
 
-bool Segment::FindTrace(const TraceId& id, uint64_t* begin, uint64_t* end) const {
+bool Segment::FindTrace(const TraceId& id,
+                        std::vector<std::pair<uint64_t, uint64_t>>* ranges) const {
   if (trace_ids_.empty() || id < footer_.min_trace_id || footer_.max_trace_id < id) return false;
-  auto it = std::lower_bound(trace_ids_.begin(), trace_ids_.end(), id);
-  if (it == trace_ids_.end() || *it != id) return false;
-  size_t i = it - trace_ids_.begin();
-  *begin = trace_starts_[i];
-  *end = trace_starts_[i + 1];
-  return true;
+  const size_t before = ranges->size();
+  if (runs_by_trace_.empty()) {  // one sorted run per trace
+    auto it = std::lower_bound(trace_ids_.begin(), trace_ids_.end(), id);
+    if (it == trace_ids_.end() || *it != id) return false;
+    const size_t i = it - trace_ids_.begin();
+    ranges->emplace_back(trace_starts_[i], trace_starts_[i + 1]);
+    return true;
+  }
+  auto it = std::lower_bound(runs_by_trace_.begin(), runs_by_trace_.end(), id,
+                             [this](uint32_t run, const TraceId& t) { return trace_ids_[run] < t; });
+  for (; it != runs_by_trace_.end() && trace_ids_[*it] == id; ++it) {
+    ranges->emplace_back(trace_starts_[*it], trace_starts_[*it + 1]);
+  }
+  return ranges->size() > before;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> Segment::ServiceRows(
+    std::string_view service) const {
+  if (footer_.services.empty()) return std::nullopt;
+  uint64_t begin = 0;
+  for (const ServiceRange& s : footer_.services) {
+    if (s.service == service) return std::make_pair(begin, begin + s.rows);
+    begin += s.rows;
+  }
+  return std::make_pair(uint64_t{0}, uint64_t{0});
 }
 
 const TraceId& Segment::TraceOfRow(uint64_t row) const {

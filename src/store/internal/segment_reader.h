@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,8 +73,12 @@ class Segment {
   size_t blocks() const;
   size_t block_row_count(size_t block) const;
 
-  // Row range [*begin, *end) of the trace; false if the segment does not hold it.
-  bool FindTrace(const TraceId& id, uint64_t* begin, uint64_t* end) const;
+  // Appends the row ranges [first, second) holding the trace (one per service it has rows of,
+  // ascending); false if the segment does not hold it.
+  bool FindTrace(const TraceId& id, std::vector<std::pair<uint64_t, uint64_t>>* ranges) const;
+  // The rows [first, second) of `service` (empty when the segment has none), or nullopt when
+  // the segment does not record its services (version 2: any row may be of any service).
+  std::optional<std::pair<uint64_t, uint64_t>> ServiceRows(std::string_view service) const;
   const TraceId& TraceOfRow(uint64_t row) const;
   // Calls fn(row - first, trace id) for rows [first, first + n), walking the trace index once
   // (one search, then sequential) instead of searching per row.
@@ -126,8 +131,11 @@ class Segment {
   std::unique_ptr<RandomAccessFile> file_;
   uint64_t file_bytes_ = 0;
   SegmentFooter footer_;
-  std::vector<TraceId> trace_ids_;       // strictly ascending
+  // The trace index: runs of rows of one trace (and, in version 3, one service), in row order.
+  std::vector<TraceId> trace_ids_;       // by run; ascending within a service's rows
   std::vector<uint64_t> trace_starts_;   // trace_ids_.size() + 1 entries, last = rows
+  // Runs ordered by (trace id, run); empty when trace_ids_ is itself ascending (one service).
+  std::vector<uint32_t> runs_by_trace_;
   size_t fixed_index_[kFixedColumnCount] = {};
   absl::flat_hash_map<std::string, std::vector<size_t>> attribute_columns_;
   std::atomic<bool> obsolete_{false};

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -119,11 +120,12 @@ TEST(Segment, RoundTripManyColumnsMixedTypes) {
       auto rows = w.seg->ReadRows(0, w.seg->rows());
       ASSERT_TRUE(rows.ok()) << rows.status();
       EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head))) << block_rows;
-      // Sorted by (trace, start): each trace is one contiguous range.
+      // Sorted by (service, trace, start): each trace is one run per service.
       for (size_t i = 1; i < rows->size(); ++i) {
         const Span& a = (*rows)[i - 1];
         const Span& b = (*rows)[i];
-        ASSERT_TRUE(a.trace_id < b.trace_id || (a.trace_id == b.trace_id && a.start_ns <= b.start_ns));
+        ASSERT_TRUE(std::tie(a.service_name, a.trace_id, a.start_ns) <=
+                    std::tie(b.service_name, b.trace_id, b.start_ns));
       }
     }
   }
@@ -211,19 +213,54 @@ TEST(Segment, TraceLookupReturnsExactlyTheTrace) {
   head.AddBatch(batch, 1);
   Written w = WriteAndOpen(head, 16);
   ASSERT_TRUE(w.seg);
+  size_t multi_service = 0;
   for (int t = 0; t < 200; t += 13) {
     TraceId id = TestTraceId(2 * 100'000 + t);
-    uint64_t begin, end;
-    ASSERT_TRUE(w.seg->FindTrace(id, &begin, &end));
-    auto rows = w.seg->ReadRows(begin, end);
-    ASSERT_TRUE(rows.ok());
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    ASSERT_TRUE(w.seg->FindTrace(id, &ranges));
+    multi_service += ranges.size() > 1;
+    std::vector<Span> got;
+    for (auto [begin, end] : ranges) {
+      auto rows = w.seg->ReadRows(begin, end);
+      ASSERT_TRUE(rows.ok());
+      got.insert(got.end(), rows->begin(), rows->end());
+    }
     std::vector<Span> expected;
     for (uint32_t r : head.TraceRows(id)) expected.push_back(head.RowToSpan(r));
-    EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(expected));
+    EXPECT_EQ(CanonicalAll(got), CanonicalAll(expected));
   }
-  uint64_t b, e;
-  EXPECT_FALSE(w.seg->FindTrace(TestTraceId(5), &b, &e));
-  EXPECT_FALSE(w.seg->FindTrace(TraceId{}, &b, &e));
+  EXPECT_GT(multi_service, 0u);  // traces with rows of two services: one run per service
+  std::vector<std::pair<uint64_t, uint64_t>> none;
+  EXPECT_FALSE(w.seg->FindTrace(TestTraceId(5), &none));
+  EXPECT_FALSE(w.seg->FindTrace(TraceId{}, &none));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(Segment, RowsOfEachServiceAreOneRangeRecordedInTheFooter) {
+  Head head;
+  head.AddBatch(VariedBatch(300, 3), 1);
+  Written w = WriteAndOpen(head, 64);
+  ASSERT_TRUE(w.seg);
+  const auto& services = w.seg->footer().services;
+  ASSERT_EQ(services.size(), 3u);
+  EXPECT_EQ(services[0].service, "backend-flask");
+  EXPECT_EQ(services[1].service, "frontend-react-js");
+  EXPECT_EQ(services[2].service, "postgres");
+  auto rows = w.seg->ReadRows(0, w.seg->rows());
+  ASSERT_TRUE(rows.ok());
+  uint64_t begin = 0;
+  for (const ServiceRange& range : services) {
+    auto found = w.seg->ServiceRows(range.service);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(*found, std::make_pair(begin, begin + range.rows));
+    for (uint64_t r = begin; r < begin + range.rows; ++r) {
+      ASSERT_EQ((*rows)[r].service_name, range.service) << r;
+    }
+    begin += range.rows;
+  }
+  EXPECT_EQ(begin, w.seg->rows());
+  EXPECT_EQ(w.seg->ServiceRows("frontend"), std::make_pair(uint64_t{0}, uint64_t{0}));
+  EXPECT_EQ(w.seg->ServiceRows(""), std::make_pair(uint64_t{0}, uint64_t{0}));
 }
 
 TEST(Segment, OneRowAndAllNullColumns) {
@@ -267,6 +304,45 @@ void WriteAll(MemEnv* env, const std::string& path, const std::string& data) {
   ASSERT_TRUE((*f)->Append(data).ok());
   ASSERT_TRUE((*f)->Sync().ok());
   ASSERT_TRUE((*f)->Close().ok());
+}
+
+// A version 2 file is a version 3 file of one service without the footer's service ranges
+// (both sort by trace id then). This build must keep reading what the previous one wrote.
+TEST(Segment, ReadsVersionTwoFiles) {
+  BatchBuilder b;
+  for (int t = 0; t < 50; ++t) {
+    for (int s = 0; s < 3; ++s) {
+      b.Add(RowKind::kSpan, TestTraceId(t), TestSpanId(t * 10 + s), s ? TestSpanId(t * 10) : SpanId{},
+            1000 + t + s, 2000 + t, "op", "svc");
+    }
+  }
+  Head head;
+  head.AddBatch(b.batch(), 1);
+  Written w = WriteAndOpen(head, 16);
+  ASSERT_TRUE(w.seg);
+  const std::string v3 = ReadAll(w.env.get(), "/d/seg");
+  SegmentFooter footer = w.seg->footer();
+  footer.format_version = 2;
+  std::string v2_footer;
+  EncodeFooter(footer, &v2_footer);
+  const uint32_t v3_footer_len = DecodeFixed32(v3.data() + v3.size() - kSegmentTrailerSize);
+  std::string v2 = v3.substr(0, v3.size() - kSegmentTrailerSize - v3_footer_len) + v2_footer +
+                   SegmentTrailer(v2_footer);
+  auto set_version = [&](size_t at) { std::string f; PutFixed32(&f, 2); v2.replace(at, 4, f); };
+  set_version(8);
+  set_version(v2.size() - 12);
+  WriteAll(w.env.get(), "/d/v2", v2);
+  auto seg = Segment::Open(w.env.get(), "/d/v2");
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  EXPECT_EQ((*seg)->footer().format_version, 2u);
+  EXPECT_FALSE((*seg)->ServiceRows("svc").has_value());  // v2 does not know its services
+  auto rows = (*seg)->ReadRows(0, (*seg)->rows());
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head)));
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  ASSERT_TRUE((*seg)->FindTrace(TestTraceId(17), &ranges));
+  ASSERT_EQ(ranges.size(), 1u);
+  EXPECT_EQ(ranges[0].second - ranges[0].first, 3u);
 }
 
 TEST(Segment, RejectsBadMagicVersionAndChecksums) {

@@ -39,9 +39,10 @@ class SegmentBuilder {
   const SegmentWriteOptions& options_;
   WritableFile* file_;
   std::vector<uint32_t> perm_;  // sorted position -> head row
-  // By sorted position, the index of its trace (0, 1, ... in segment order).
+  // By sorted position, the index of its run (rows of one service and trace; 0, 1, ... in
+  // segment order).
   std::vector<uint32_t> trace_of_pos_;
-  // Sorted position of the first row of each trace, then the row count.
+  // Sorted position of the first row of each run, then the row count.
   std::vector<uint32_t> trace_begin_;
   std::string buffer_;
   uint64_t offset_ = 0;
@@ -106,25 +107,36 @@ void SegmentBuilder::TrackDoubles(std::span<const double> v, ColumnMeta* col) {
   }
 }
 
-// Sorts rows by (trace id bytes, start, insertion order) on flat keys (no indirection and no
-// memcmp per comparison) and records the trace boundaries.
+// Sorts rows by (service.name bytes, trace id bytes, start, insertion order) on flat keys (no
+// indirection and no memcmp per comparison) and records the runs (rows of one service and
+// trace) and the service ranges.
 void SegmentBuilder::SortRows() {
   struct Key {
-    uint64_t hi, lo;  // trace id bytes as big-endian integers: same order as memcmp
+    uint32_t service;  // rank of the row's service.name among the head's, in byte order
+    uint64_t hi, lo;   // trace id bytes as big-endian integers: same order as memcmp
     int64_t start;
     uint32_t row;
   };
   const size_t n = head_.rows();
   const auto& ids = head_.trace_ids();
   const auto& starts = head_.starts();
+  const auto& services = head_.strings(FixedColumn::kService);
+  absl::flat_hash_map<uint32_t, uint32_t> rank_of_code;
+  for (uint32_t code : services) rank_of_code.try_emplace(code, 0);
+  std::vector<std::pair<std::string_view, uint32_t>> by_name;
+  for (const auto& [code, rank] : rank_of_code) by_name.emplace_back(head_.pool().Get(code), code);
+  std::sort(by_name.begin(), by_name.end());
+  for (size_t i = 0; i < by_name.size(); ++i) rank_of_code[by_name[i].second] = static_cast<uint32_t>(i);
   std::vector<Key> keys(n);
   for (size_t i = 0; i < n; ++i) {
     uint64_t hi, lo;
     std::memcpy(&hi, ids[i].data(), 8);
     std::memcpy(&lo, ids[i].data() + 8, 8);
-    keys[i] = Key{__builtin_bswap64(hi), __builtin_bswap64(lo), starts[i], static_cast<uint32_t>(i)};
+    keys[i] = Key{rank_of_code[services[i]], __builtin_bswap64(hi), __builtin_bswap64(lo),
+                  starts[i], static_cast<uint32_t>(i)};
   }
   std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    if (a.service != b.service) return a.service < b.service;
     if (a.hi != b.hi) return a.hi < b.hi;
     if (a.lo != b.lo) return a.lo < b.lo;
     if (a.start != b.start) return a.start < b.start;
@@ -133,9 +145,13 @@ void SegmentBuilder::SortRows() {
   perm_.resize(n);
   trace_of_pos_.resize(n);
   trace_begin_.clear();
+  footer_.services.clear();
   for (size_t p = 0; p < n; ++p) {
     perm_[p] = keys[p].row;
-    if (p == 0 || keys[p].hi != keys[p - 1].hi || keys[p].lo != keys[p - 1].lo) {
+    const bool new_service = p == 0 || keys[p].service != keys[p - 1].service;
+    if (new_service) footer_.services.push_back(ServiceRange{std::string(by_name[keys[p].service].first), 0});
+    ++footer_.services.back().rows;
+    if (new_service || keys[p].hi != keys[p - 1].hi || keys[p].lo != keys[p - 1].lo) {
       trace_begin_.push_back(static_cast<uint32_t>(p));
     }
     trace_of_pos_[p] = static_cast<uint32_t>(trace_begin_.size() - 1);
@@ -146,16 +162,17 @@ void SegmentBuilder::SortRows() {
 Status SegmentBuilder::WriteTraceIndex() {
   std::string ids, runs;
   const auto& trace_ids = head_.trace_ids();
-  const size_t n_traces = trace_begin_.size() - 1;
-  ids.reserve(n_traces * 16 + n_traces * 2);
-  for (size_t t = 0; t < n_traces; ++t) {
+  const size_t n_runs = trace_begin_.size() - 1;
+  ids.reserve(n_runs * 16 + n_runs * 2);
+  footer_.min_trace_id = footer_.max_trace_id = trace_ids[perm_.front()];
+  for (size_t t = 0; t < n_runs; ++t) {
     const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
     ids.append(reinterpret_cast<const char*>(id.data()), id.size());
     PutVarint(&runs, trace_begin_[t + 1] - trace_begin_[t]);
+    footer_.min_trace_id = std::min(footer_.min_trace_id, id);
+    footer_.max_trace_id = std::max(footer_.max_trace_id, id);
   }
-  footer_.trace_count = n_traces;
-  footer_.min_trace_id = trace_ids[perm_.front()];
-  footer_.max_trace_id = trace_ids[perm_.back()];
+  footer_.trace_count = n_runs;
   ids.append(runs);
   footer_.trace_index.offset = offset_;
   footer_.trace_index.length = ids.size();

@@ -1,7 +1,8 @@
 // Writes a frozen Head as an immutable columnar segment file (docs/formats/segment.md).
 //
-// Rows are sorted by (trace id, start time, insertion order) so a trace is one contiguous row
-// range. Each column is cut into blocks of `block_rows` rows, encoded (column_codec.h) and
+// Rows are sorted by (service.name, trace id, start time, insertion order): a service's rows
+// are one contiguous range (a query of one dataset reads only its blocks), and within it a
+// trace's rows are one run. Each column is cut into blocks of `block_rows` rows, encoded (column_codec.h) and
 // compressed; the trace index, footer and trailer follow.
 //
 // Thread-safety: WriteSegment reads `head`, which must not be mutated meanwhile.

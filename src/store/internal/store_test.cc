@@ -429,6 +429,40 @@ SpanBatch RegionSpans(int count) {
   return b.Take();
 }
 
+TEST(Store, DatasetQueriesReadOnlyTheirServicesRowsOfSegments) {
+  auto env = NewMemEnv();
+  auto store = OpenEmbeddedStore(TestOptions(env.get()));
+  ASSERT_TRUE(store.ok());
+  std::vector<Span> expected;
+  ASSERT_TRUE((*store)->Append(MakeTraces(0, 20, kBase, &expected)).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  // Children only: this segment has no frontend-react-js rows.
+  ASSERT_TRUE((*store)->Append(MakeTraces(20, 10, kBase, &expected, 3)).ok());
+  auto count = [&](const std::string& dataset) -> std::pair<double, uint64_t> {
+    query::QueryRequest req;
+    req.dataset = dataset;
+    req.spec.start_time = kBase / 1'000'000'000 - 10;
+    req.spec.end_time = kBase / 1'000'000'000 + 100;
+    req.disable_series = true;
+    auto r = (*store)->Query(req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok() || r->results.empty()) return {0, 0};
+    return {r->results[0].values[0].number, r->stats.chunks_pruned};
+  };
+  const double head_frontend = count("frontend-react-js").first;
+  const double head_postgres = count("postgres").first;
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto [frontend, frontend_pruned] = count("frontend-react-js");
+  auto [postgres, postgres_pruned] = count("postgres");
+  EXPECT_EQ(frontend, 20);
+  EXPECT_EQ(frontend, head_frontend);
+  EXPECT_EQ(postgres, head_postgres);
+  EXPECT_EQ(postgres, 20 * 2 + 10 * 1);
+  EXPECT_GE(frontend_pruned, 1u);  // the children-only segment
+  EXPECT_EQ(postgres_pruned, 0u);
+  EXPECT_EQ(count("no-such-service").first, 0);
+}
+
 TEST(Store, BubbleUpGivesTheSameAnswerFromHeadAndSegments) {
   auto env = NewMemEnv();
   auto store = OpenEmbeddedStore(TestOptions(env.get()));
