@@ -306,6 +306,22 @@ void WriteAll(MemEnv* env, const std::string& path, const std::string& data) {
   ASSERT_TRUE((*f)->Close().ok());
 }
 
+TEST(Segment, OneRangePerServiceEvenWhenTheHeadStoredItsNameTwice) {
+  BatchBuilder b;
+  for (int i = 0; i < 20000; ++i) {  // unique names and attributes evict cached strings
+    b.Add(RowKind::kSpan, TestTraceId(i % 300), TestSpanId(i + 1), SpanId{}, 1000 + i, 2000 + i,
+          "op-" + std::to_string(i), i % 3 ? "alpha" : "beta");
+    b.Str("unique", "value-" + std::to_string(i));
+  }
+  Head head;
+  head.AddBatch(b.batch(), 1);
+  Written w = WriteAndOpen(head, 512);
+  ASSERT_TRUE(w.seg);
+  ASSERT_EQ(w.seg->footer().services.size(), 2u);
+  EXPECT_EQ(w.seg->footer().services[0].rows, 13333u);
+  EXPECT_EQ(w.seg->footer().services[1].rows, 6667u);
+}
+
 // A version 2 file is a version 3 file of one service without the footer's service ranges
 // (both sort by trace id then). This build must keep reading what the previous one wrote.
 TEST(Segment, ReadsVersionTwoFiles) {

@@ -126,7 +126,13 @@ void SegmentBuilder::SortRows() {
   std::vector<std::pair<std::string_view, uint32_t>> by_name;
   for (const auto& [code, rank] : rank_of_code) by_name.emplace_back(head_.pool().Get(code), code);
   std::sort(by_name.begin(), by_name.end());
-  for (size_t i = 0; i < by_name.size(); ++i) rank_of_code[by_name[i].second] = static_cast<uint32_t>(i);
+  // Codes are not unique per string (a head may intern one string twice): equal names share
+  // a rank, so each service is one range.
+  std::vector<std::string_view> names;  // by rank
+  for (const auto& [name, code] : by_name) {
+    if (names.empty() || names.back() != name) names.push_back(name);
+    rank_of_code[code] = static_cast<uint32_t>(names.size() - 1);
+  }
   std::vector<Key> keys(n);
   for (size_t i = 0; i < n; ++i) {
     uint64_t hi, lo;
@@ -149,7 +155,7 @@ void SegmentBuilder::SortRows() {
   for (size_t p = 0; p < n; ++p) {
     perm_[p] = keys[p].row;
     const bool new_service = p == 0 || keys[p].service != keys[p - 1].service;
-    if (new_service) footer_.services.push_back(ServiceRange{std::string(by_name[keys[p].service].first), 0});
+    if (new_service) footer_.services.push_back(ServiceRange{std::string(names[keys[p].service]), 0});
     ++footer_.services.back().rows;
     if (new_service || keys[p].hi != keys[p - 1].hi || keys[p].lo != keys[p - 1].lo) {
       trace_begin_.push_back(static_cast<uint32_t>(p));
