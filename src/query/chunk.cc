@@ -109,4 +109,16 @@ ColumnView ColumnBuffer::View() const {
   return v;
 }
 
+StatusOr<const int64_t*> Chunk::duration_ns() {
+  if (durations_.size() != rows()) {
+    ASSIGN_OR_RETURN(const int64_t* start, start_ns());
+    ASSIGN_OR_RETURN(const int64_t* end, end_ns());
+    durations_.resize(rows());
+    for (size_t r = 0; r < rows(); ++r) {
+      durations_[r] = static_cast<int64_t>(static_cast<uint64_t>(end[r]) - static_cast<uint64_t>(start[r]));
+    }
+  }
+  return durations_.data();
+}
+
 }  // namespace waggle::query

@@ -130,12 +130,18 @@ class Chunk {
   }
   // Row end times, unix ns (CONCURRENCY).
   virtual StatusOr<const int64_t*> end_ns() = 0;
+  // end − start per row (wrapping). The default derives it from both; a chunk that stores
+  // durations hands them over without reading the start times.
+  virtual StatusOr<const int64_t*> duration_ns();
   // The named column; a column the chunk does not have is all null.
   virtual StatusOr<ColumnView> Column(std::string_view name) = 0;
   // A view of the named column whose row types are exact but whose value arrays may be absent
   // (only null / non-null may be read): for `exists` filters, where a chunk can skip building
   // values (hex ids).
   virtual StatusOr<ColumnView> ColumnPresence(std::string_view name) { return Column(name); }
+
+ private:
+  std::vector<int64_t> durations_;  // the default duration_ns()
 };
 
 // What the executor needs from a scan, for pruning.

@@ -37,14 +37,17 @@ class SearchWorker {
     columns_.Reset(&chunk);
     RETURN_IF_ERROR(selector_.Select(chunk, columns_, &rows_));
     if (rows_.empty()) return OkStatus();
-    ASSIGN_OR_RETURN(const int64_t* start, chunk.start_ns());
-    ASSIGN_OR_RETURN(const int64_t* end, chunk.end_ns());
+    const bool slowest = search_.order == RowSearch::Order::kSlowest;
+    StatusOr<const int64_t*> keys = slowest ? chunk.duration_ns() : chunk.start_ns();
+    RETURN_IF_ERROR(keys.status());
     std::vector<std::pair<int64_t, uint32_t>> entering;
     for (uint32_t r : rows_) {
-      int64_t key = search_.order == RowSearch::Order::kSlowest ? end[r] - start[r] : start[r];
+      const int64_t key = (*keys)[r];
       if (heap_.size() < search_.limit || key >= heap_.top().key) entering.emplace_back(key, r);
     }
     if (entering.empty()) return OkStatus();
+    ASSIGN_OR_RETURN(const int64_t* start, chunk.start_ns());
+    ASSIGN_OR_RETURN(const int64_t* duration, chunk.duration_ns());
     ASSIGN_OR_RETURN(ColumnView trace, columns_.Get("trace.trace_id"));
     ASSIGN_OR_RETURN(ColumnView span, columns_.Get("trace.span_id"));
     ASSIGN_OR_RETURN(ColumnView name, columns_.Get("name"));
@@ -54,7 +57,7 @@ class SearchWorker {
     };
     for (auto [key, r] : entering) {
       Candidate c{key, FoundRow{text(trace, r), text(span, r), text(name, r), text(service, r),
-                                start[r], end[r] - start[r]}};
+                                start[r], duration[r]}};
       Offer(std::move(c));
     }
     return OkStatus();

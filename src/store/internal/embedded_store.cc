@@ -97,6 +97,7 @@ EmbeddedStore::Snapshot EmbeddedStore::TakeSnapshot() const {
 }
 
 Status EmbeddedStore::CollectTraces(const Snapshot& snap, const std::vector<TraceId>& ids,
+                                    Segment::RowDetail detail,
                                     std::vector<std::vector<Span>>* out) {
   for (const auto& head : snap.frozen) {
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -111,7 +112,7 @@ Status EmbeddedStore::CollectTraces(const Snapshot& snap, const std::vector<Trac
       owner.resize(ranges.size(), i);
     }
     if (ranges.empty()) continue;
-    StatusOr<std::vector<std::vector<Span>>> rows = seg->ReadRowRanges(std::move(ranges));
+    StatusOr<std::vector<std::vector<Span>>> rows = seg->ReadRowRanges(std::move(ranges), detail);
     if (!rows.ok()) {
       QuarantineLive(seg, rows.status());
       return rows.status();
@@ -131,6 +132,11 @@ StatusOr<std::vector<Span>> EmbeddedStore::GetTrace(const TraceId& trace_id) {
 
 StatusOr<std::vector<std::vector<Span>>> EmbeddedStore::GetTraces(
     const std::vector<TraceId>& requested) {
+  return ReadTraces(requested, Segment::RowDetail::kFull);
+}
+
+StatusOr<std::vector<std::vector<Span>>> EmbeddedStore::ReadTraces(
+    const std::vector<TraceId>& requested, Segment::RowDetail detail) {
   // Each distinct id is read once (a segment's ranges must be disjoint).
   std::vector<TraceId> ids = requested;
   std::sort(ids.begin(), ids.end());
@@ -145,7 +151,7 @@ StatusOr<std::vector<std::vector<Span>>> EmbeddedStore::GetTraces(
     }
     snap = TakeSnapshot();
   }
-  RETURN_IF_ERROR(CollectTraces(snap, ids, &found));
+  RETURN_IF_ERROR(CollectTraces(snap, ids, detail, &found));
   for (std::vector<Span>& rows : found) {
     std::stable_sort(rows.begin(), rows.end(),
                      [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
@@ -323,7 +329,8 @@ StatusOr<std::vector<TraceSummary>> EmbeddedStore::RecentTraces(const RecentTrac
   }
   std::vector<TraceId> ids;
   for (const RootCandidate& c : newest) ids.push_back(c.trace_id);
-  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, GetTraces(ids));
+  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces,
+                   ReadTraces(ids, Segment::RowDetail::kSummary));
   for (size_t i = 0; i < ids.size(); ++i) out.push_back(Summarize(ids[i], traces[i]));
   return out;
 }

@@ -111,7 +111,10 @@ class EmbeddedStore final : public Store {
   // Appends the rows of trace ids[i] from `snapshot` (frozen heads, segments) to (*out)[i].
   // REQUIRES: ids distinct; out->size() == ids.size().
   Status CollectTraces(const Snapshot& snapshot, const std::vector<TraceId>& ids,
-                       std::vector<std::vector<Span>>* out);
+                       Segment::RowDetail detail, std::vector<std::vector<Span>>* out);
+  // GetTraces with the detail segments fill in (kSummary: what Summarize reads).
+  StatusOr<std::vector<std::vector<Span>>> ReadTraces(const std::vector<TraceId>& ids,
+                                                      Segment::RowDetail detail);
   void RecordBackgroundError(const Status& s);
   Status CheckOpen() const;
 

@@ -278,6 +278,13 @@ class SegmentChunk final : public query::Chunk {
     }
     return ends_.data();
   }
+  StatusOr<const int64_t*> duration_ns() override {
+    if (durations_ == nullptr) {
+      ASSIGN_OR_RETURN(const DecodedBlock* d, Fixed(FixedColumn::kDuration));
+      durations_ = d->ints.data();
+    }
+    return durations_;
+  }
   StatusOr<ColumnView> Column(std::string_view name) override {
     auto it = columns_.find(absl::string_view(name.data(), name.size()));
     if (it != columns_.end()) return it->second->View();
@@ -319,6 +326,7 @@ class SegmentChunk final : public query::Chunk {
   size_t block_;
   size_t rows_;
   const int64_t* starts_ = nullptr;  // in kept_
+  const int64_t* durations_ = nullptr;  // in kept_
   std::vector<int64_t> ends_;
   std::vector<std::unique_ptr<DecodedBlock>> kept_;
   absl::flat_hash_map<std::string, std::unique_ptr<ColumnBuffer>> columns_;

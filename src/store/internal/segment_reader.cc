@@ -449,7 +449,7 @@ StatusOr<std::vector<Span>> Segment::ReadRows(uint64_t begin, uint64_t end) cons
 }
 
 StatusOr<std::vector<std::vector<Span>>> Segment::ReadRowRanges(
-    std::vector<std::pair<uint64_t, uint64_t>> ranges) const {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges, RowDetail detail) const {
   std::vector<size_t> order(ranges.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
@@ -464,7 +464,7 @@ StatusOr<std::vector<std::vector<Span>>> Segment::ReadRowRanges(
     total += end - begin;
     last_end = end;
   }
-  ASSIGN_OR_RETURN(std::vector<Span> all, ReadRanges(sorted, total));
+  ASSIGN_OR_RETURN(std::vector<Span> all, ReadRanges(sorted, total, detail));
   std::vector<std::vector<Span>> out(ranges.size());
   for (size_t k = 0; k < order.size(); ++k) {
     const RowRange& r = sorted[k];
@@ -474,14 +474,33 @@ StatusOr<std::vector<std::vector<Span>>> Segment::ReadRowRanges(
   return out;
 }
 
+namespace {
+
+bool InSummary(const ColumnMeta& col) {
+  if (!col.fixed) return false;
+  switch (col.fixed_id) {
+    case FixedColumn::kParentId:
+    case FixedColumn::kStart:
+    case FixedColumn::kDuration:
+    case FixedColumn::kRowKind:
+    case FixedColumn::kStatusCode:
+    case FixedColumn::kName:
+    case FixedColumn::kService: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
 StatusOr<std::vector<Span>> Segment::ReadRanges(const std::vector<RowRange>& ranges,
-                                                uint64_t total) const {
+                                                uint64_t total, RowDetail detail) const {
   std::vector<Span> spans(total);
   for (const RowRange& r : ranges) {
     ForEachRowTrace(r.begin, static_cast<size_t>(r.end - r.begin),
                     [&](size_t i, const TraceId& id) { spans[r.offset + i].trace_id = id; });
   }
   for (size_t c = 0; c < footer_.columns.size(); ++c) {
+    if (detail == RowDetail::kSummary && !InSummary(footer_.columns[c])) continue;
     RETURN_IF_ERROR(FillColumn(c, ranges, &spans));
   }
   for (Span& s : spans) {

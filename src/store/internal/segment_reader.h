@@ -96,8 +96,12 @@ class Segment {
   // The rows of several disjoint ranges [first, second), one vector per range in the order
   // given, decoding each (column, block) at most once: many traces of one segment at the cost
   // of reading the blocks they touch once.
+  // kSummary fills only what a trace summary reads (row kind, parent id, start, end, name,
+  // service, status code), leaving every other field empty.
+  enum class RowDetail { kFull, kSummary };
   StatusOr<std::vector<std::vector<Span>>> ReadRowRanges(
-      std::vector<std::pair<uint64_t, uint64_t>> ranges) const;
+      std::vector<std::pair<uint64_t, uint64_t>> ranges,
+      RowDetail detail = RowDetail::kFull) const;
   // Calls fn(trace_id, start_ns, service, row) for every root span row (kSpan, zero parent),
   // skipping blocks whose rows all start outside [min_start, max_start).
   Status ForEachRoot(int64_t min_start, int64_t max_start,
@@ -120,8 +124,8 @@ class Segment {
     uint64_t begin, end, offset;
   };
   // REQUIRES: ranges sorted by begin, disjoint, inside the segment.
-  StatusOr<std::vector<Span>> ReadRanges(const std::vector<RowRange>& ranges,
-                                         uint64_t total) const;
+  StatusOr<std::vector<Span>> ReadRanges(const std::vector<RowRange>& ranges, uint64_t total,
+                                         RowDetail detail = RowDetail::kFull) const;
   Status FillColumn(size_t column, const std::vector<RowRange>& ranges,
                     std::vector<Span>* spans) const;
   static void FillValue(const ColumnMeta& col, const DecodedBlock& d, size_t i, Span* span);

@@ -236,6 +236,35 @@ TEST(Segment, TraceLookupReturnsExactlyTheTrace) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST(Segment, SummaryRowsCarryOnlyWhatATraceSummaryReads) {
+  Head head;
+  head.AddBatch(VariedBatch(100, 5), 1);
+  Written w = WriteAndOpen(head, 32);
+  ASSERT_TRUE(w.seg);
+  const uint64_t n = w.seg->rows();
+  auto full = w.seg->ReadRowRanges({{0, n}});
+  auto summary = w.seg->ReadRowRanges({{0, n}}, Segment::RowDetail::kSummary);
+  ASSERT_TRUE(full.ok() && summary.ok());
+  ASSERT_EQ((*summary)[0].size(), n);
+  size_t attributes = 0;
+  for (uint64_t r = 0; r < n; ++r) {
+    const Span& f = (*full)[0][r];
+    const Span& s = (*summary)[0][r];
+    EXPECT_EQ(s.trace_id, f.trace_id);
+    EXPECT_EQ(s.parent_span_id, f.parent_span_id);
+    EXPECT_EQ(s.start_ns, f.start_ns);
+    EXPECT_EQ(s.end_ns, f.end_ns);
+    EXPECT_EQ(s.row_kind, f.row_kind);
+    EXPECT_EQ(s.status_code, f.status_code);
+    EXPECT_EQ(s.name, f.name);
+    EXPECT_EQ(s.service_name, f.service_name);
+    EXPECT_TRUE(s.attributes.empty());
+    EXPECT_TRUE(IsZero(s.span_id));
+    attributes += f.attributes.size();
+  }
+  EXPECT_GT(attributes, 0u);
+}
+
 TEST(Segment, RowsOfEachServiceAreOneRangeRecordedInTheFooter) {
   Head head;
   head.AddBatch(VariedBatch(300, 3), 1);

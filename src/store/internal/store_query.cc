@@ -71,7 +71,8 @@ StatusOr<std::vector<TraceSummary>> EmbeddedStore::SearchTraces(const query::Row
   }
   std::vector<TraceId> ids;
   for (const TraceSummary& t : out) ids.push_back(t.trace_id);
-  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, GetTraces(ids));
+  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces,
+                   ReadTraces(ids, Segment::RowDetail::kSummary));
   for (size_t i = 0; i < out.size(); ++i) {
     TraceSummary& t = out[i];
     std::set<std::string> services;
