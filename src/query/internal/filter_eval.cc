@@ -236,20 +236,18 @@ bool CompiledFilter::NarrowFast(const ColumnView& col, std::vector<uint32_t>* ro
   }
   const bool ordered = positive_op_ == FilterOp::kGt || positive_op_ == FilterOp::kGe ||
                        positive_op_ == FilterOp::kLt || positive_op_ == FilterOp::kLe;
-  if (!ordered || col.types != nullptr || operands_.empty() || !operands_[0].has_number) {
-    return false;
-  }
+  if (!ordered || operands_.empty() || !operands_[0].has_number) return false;
   const Operand& op = operands_[0];
   const FilterOp cmp = positive_op_;
-  if (col.uniform == TypeCode(ValueType::kInt) && op.is_int) {
-    KeepRows(rows, [&](uint32_t r) { return Ordered(cmp, col.ints[r], op.int_value); });
-    return true;
-  }
-  if (col.uniform == TypeCode(ValueType::kDouble)) {  // NaN compares false, as in CompareOperand
-    KeepRows(rows, [&](uint32_t r) { return Ordered(cmp, col.doubles[r], op.number); });
-    return true;
-  }
-  return false;
+  const uint8_t kInt = TypeCode(ValueType::kInt), kDouble = TypeCode(ValueType::kDouble);
+  // Numbers inline (NaN compares false, as in CompareOperand); other rows the general way.
+  KeepRows(rows, [&](uint32_t r) {
+    const uint8_t t = col.TypeAt(r);
+    if (t == kInt && op.is_int) return Ordered(cmp, col.ints[r], op.int_value);
+    if (t == kDouble) return Ordered(cmp, col.doubles[r], op.number);
+    return t != 0 && CompareOperand(col, r);
+  });
+  return true;
 }
 
 std::vector<uint8_t> CompiledFilter::MatchDictionary(const ColumnView& col) const {

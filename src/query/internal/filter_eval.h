@@ -46,8 +46,8 @@ class CompiledFilter {
 
  private:
   bool PositiveMatch(const ColumnView& col, size_t row) const;
-  // Narrow for the common cases a tight loop can do (presence; ordered comparisons on a
-  // column of one numeric type); false when it did nothing.
+  // Narrow for the common cases a tight loop can do (presence; ordered comparisons with a
+  // numeric operand); false when it did nothing.
   bool NarrowFast(const ColumnView& col, std::vector<uint32_t>* rows) const;
   bool EqualsOperand(const ColumnView& col, size_t row, const Operand& op) const;
   bool CompareOperand(const ColumnView& col, size_t row) const;
