@@ -248,32 +248,36 @@ bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
   uint8_t mode;
   if (!in->ReadByte(&mode) || mode > 1) return false;
   if (mode == 0) return DecodeInts(in, rows, out);
-  // Rows of the block that begin a trace (within the block).
+  if (rows == 0) return true;
+  // The runs overlapping the block: run `first_run` holds its first row; a run begins at
+  // each later trace_starts_ entry below the block's end.
   const uint64_t lo = uint64_t{block} * footer_.block_rows;
-  std::vector<uint8_t> is_first(rows, 0);
-  size_t n_first = 0;
-  auto it = std::upper_bound(trace_starts_.begin(), trace_starts_.end(), lo);
-  for (size_t i = 0; i < rows; ++i) {
-    if (i == 0 || (it != trace_starts_.end() && *it == lo + i)) {
-      if (i > 0) ++it;
-      is_first[i] = 1;
-      ++n_first;
-    }
-  }
+  const size_t first_run = static_cast<size_t>(
+      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), lo) - trace_starts_.begin() - 1);
+  size_t end_run = first_run + 1;
+  while (end_run < trace_starts_.size() && trace_starts_[end_run] < lo + rows) ++end_run;
+  const size_t n_first = end_run - first_run;
   std::vector<int64_t> firsts, offsets;
-  if (!DecodeInts(in, n_first, &firsts) || !DecodeInts(in, rows - n_first, &offsets)) return false;
-  out->reserve(out->size() + rows);
-  int64_t first = 0;
-  for (size_t i = 0, f = 0, o = 0; i < rows; ++i) {
-    if (is_first[i]) {
-      first = firsts[f++];
-      out->push_back(first);
-    } else {
-      out->push_back(static_cast<int64_t>(static_cast<uint64_t>(first) +
-                                          static_cast<uint64_t>(offsets[o++])));
-    }
+  if (n_first > rows || !DecodeInts(in, n_first, &firsts) ||
+      !DecodeInts(in, rows - n_first, &offsets)) {
+    return false;
   }
-  return true;
+  const size_t old = out->size();
+  out->resize(old + rows);
+  int64_t* dst = out->data() + old;
+  const int64_t* offset = offsets.data();
+  size_t row = 0;
+  for (size_t run = first_run; run < end_run; ++run) {
+    const size_t run_end =
+        run + 1 < trace_starts_.size() ? std::min<uint64_t>(trace_starts_[run + 1] - lo, rows) : rows;
+    const uint64_t first = static_cast<uint64_t>(firsts[run - first_run]);
+    dst[row] = static_cast<int64_t>(first);
+    for (size_t i = row + 1; i < run_end; ++i) {
+      dst[i] = static_cast<int64_t>(first + static_cast<uint64_t>(*offset++));
+    }
+    row = run_end;
+  }
+  return row == rows;
 }
 
 Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
