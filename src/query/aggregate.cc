@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -347,107 +348,257 @@ class NumberStatsAggregator final : public Aggregator {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Percentiles and HEATMAP keep every value.
-class StoredNumbersAggregator : public Aggregator {
- public:
-  AggInput input() const override { return AggInput::kNumber; }
-  void Resize(size_t slots) override { values_.Resize(slots); }
+// Percentiles and HEATMAP keep every value, in a StoredNumbers shared by all of them that read
+// the same column of one query (MakeAggregators).
 
-  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
-    SameKind<StoredNumbersAggregator>(*this, other)
-        .values_.ForEachRun(other_slot, [&](const double* data, size_t n) {
-          values_.AppendAll(slot, data, n);
-        });
+// Thousandths of the percentile ops; 0 for other ops.
+uint32_t PercentilePerMille(CalcOp op) {
+  switch (op) {
+    case CalcOp::kP001: return 1;
+    case CalcOp::kP01: return 10;
+    case CalcOp::kP05: return 50;
+    case CalcOp::kP10: return 100;
+    case CalcOp::kP20: return 200;
+    case CalcOp::kP25: return 250;
+    case CalcOp::kP50: return 500;
+    case CalcOp::kP75: return 750;
+    case CalcOp::kP80: return 800;
+    case CalcOp::kP90: return 900;
+    case CalcOp::kP95: return 950;
+    case CalcOp::kP99: return 990;
+    case CalcOp::kP999: return 999;
+    default: return 0;
   }
-
-  size_t MemoryBytes() const override { return values_.MemoryBytes(); }
-
- protected:
-  bool HasValues(uint32_t slot) const { return slot != kNoSlot && values_.Count(slot) > 0; }
-
-  SlotLists<double> values_;
-};
-
-// Nearest rank: the value at 0-based index ceil(q*n)-1 of the sorted values, clamped to
-// [0, n-1]. q = per_mille/1000 is exact in integers (every Honeycomb percentile is a whole
-// number of thousandths), which avoids ceil() of a product like 0.999*1000 landing one off.
-// Reorders `values` (nth_element); `values` is not empty.
-double NearestRank(std::vector<double>& values, uint32_t per_mille) {
-  const size_t n = values.size();
-  const size_t rank = (static_cast<size_t>(per_mille) * n + 999) / 1000;  // ceil(q*n)
-  const size_t index = std::min(rank == 0 ? 0 : rank - 1, n - 1);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
-                   values.end());
-  return values[index];
 }
 
-class PercentileAggregator final : public StoredNumbersAggregator {
+// Nearest rank: the 0-based index ceil(q*n)-1 into n > 0 sorted values, clamped to [0, n-1].
+// q = per_mille/1000 is exact in integers (every Honeycomb percentile is a whole number of
+// thousandths), which avoids ceil() of a product like 0.999*1000 landing one off.
+size_t NearestRankIndex(uint32_t per_mille, size_t n) {
+  const size_t rank = (static_cast<size_t>(per_mille) * n + 999) / 1000;  // ceil(q*n)
+  return std::min(rank == 0 ? 0 : rank - 1, n - 1);
+}
+
+// Reorders data[lo, hi) so that data[i] is the value a full sort would put at i, for every i in
+// the ascending range [first, last) (all within [lo, hi); repeats allowed). Values must not be
+// NaN. Selects the wanted index nearest the middle first, then the indices on either side
+// within the part of the data on that side only, so each further selection runs over a shrinking
+// part of the data instead of all of it.
+void SelectIndices(double* data, size_t lo, size_t hi, const size_t* first, const size_t* last) {
+  if (first == last) return;
+  const size_t middle = lo + (hi - lo) / 2;
+  const size_t* pick = std::lower_bound(first, last, middle);
+  if (pick == last || (pick != first && middle - pick[-1] < *pick - middle)) --pick;
+  const size_t index = *pick;
+  std::nth_element(data + lo, data + index, data + hi);
+  SelectIndices(data, lo, index, first, std::lower_bound(first, last, index));
+  SelectIndices(data, index + 1, hi, std::upper_bound(first, last, index), last);
+}
+
+// The non-NaN values of one column per slot, and the percentiles wanted of them, all computed
+// together for a group (one gather of its values, one multi-index selection).
+//
+// Thread-safety: used by one thread at a time, const calls included (PercentilesOf caches).
+class StoredNumbers {
  public:
-  PercentileAggregator(CalcOp op, uint32_t per_mille) : op_(op), per_mille_(per_mille) {}
+  // One group's percentiles, in AddPercentile order; NaN where there are no values (stored
+  // values are never NaN).
+  struct Percentiles {
+    std::vector<double> summary;     // [percentile], over the whole group
+    std::vector<double> per_bucket;  // [bucket * percentiles + percentile]; empty unless asked
+  };
 
-  CalcOp op() const override { return op_; }
+  void Resize(size_t slots) { values_.Resize(slots); }
 
-  void AddNumbers(const uint32_t* slots, const double* values, size_t n) override {
+  void Add(const uint32_t* slots, const double* values, size_t n) {
     for (size_t k = 0; k < n; ++k) {
       if (!std::isnan(values[k])) values_.Append(slots[k], values[k]);
     }
+    cache_.valid = false;
   }
+
+  void MergeSlot(uint32_t slot, const StoredNumbers& other, uint32_t other_slot) {
+    other.values_.ForEachRun(other_slot, [&](const double* data, size_t n) {
+      values_.AppendAll(slot, data, n);
+    });
+    cache_.valid = false;
+  }
+
+  const SlotLists<double>& values() const { return values_; }
+
+  // The stored values; the finalisation scratch is not counted (the budget covers scanning).
+  size_t MemoryBytes() const { return values_.MemoryBytes(); }
+
+  // Adds a percentile to compute (once however often it is asked for); returns its position in
+  // Percentiles.
+  size_t AddPercentile(uint32_t per_mille) {
+    const auto it = std::find(per_milles_.begin(), per_milles_.end(), per_mille);
+    if (it != per_milles_.end()) return static_cast<size_t>(it - per_milles_.begin());
+    per_milles_.push_back(per_mille);
+    cache_.valid = false;
+    return per_milles_.size() - 1;
+  }
+
+  // Every percentile of the group whose slot in bucket b is bucket_slots[b] (kNoSlot: none),
+  // b < buckets, and of each bucket when `per_bucket`. Asking again for the same group (as
+  // each percentile of the group does in turn) reuses the answer. The reference is valid until
+  // the next call of any method but values() and MemoryBytes().
+  const Percentiles& PercentilesOf(const uint32_t* bucket_slots, size_t buckets,
+                                   bool per_bucket) const {
+    if (!cache_.valid || cache_.per_bucket != per_bucket ||
+        !std::equal(cache_.bucket_slots.begin(), cache_.bucket_slots.end(), bucket_slots,
+                    bucket_slots + buckets)) {
+      cache_.valid = false;  // stays so if Compute throws (bad_alloc)
+      cache_.bucket_slots.assign(bucket_slots, bucket_slots + buckets);
+      cache_.per_bucket = per_bucket;
+      Compute(bucket_slots, buckets, per_bucket, &cache_.percentiles);
+      cache_.valid = true;
+    }
+    return cache_.percentiles;
+  }
+
+ private:
+  static constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+  struct Cache {
+    bool valid = false;
+    bool per_bucket = false;
+    std::vector<uint32_t> bucket_slots;
+    Percentiles percentiles;
+  };
+
+  // Gathers the group's values into scratch_, bucket after bucket, and selects the percentiles
+  // of each bucket's part (when asked for), then of the whole: selecting within a part only
+  // reorders that part, so the whole still holds exactly the group's values.
+  void Compute(const uint32_t* bucket_slots, size_t buckets, bool per_bucket,
+               Percentiles* out) const {
+    const size_t wanted = per_milles_.size();
+    out->summary.assign(wanted, kNoValue);
+    out->per_bucket.assign(per_bucket ? buckets * wanted : 0, kNoValue);
+    size_t total = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      if (bucket_slots[b] != kNoSlot) total += values_.Count(bucket_slots[b]);
+    }
+    if (total == 0 || wanted == 0) return;
+    scratch_.clear();
+    scratch_.reserve(total);
+    size_t buckets_with_values = 0;
+    size_t last_bucket_with_values = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      if (bucket_slots[b] == kNoSlot) continue;
+      const size_t begin = scratch_.size();
+      values_.AppendSlotTo(bucket_slots[b], &scratch_);
+      if (scratch_.size() == begin) continue;
+      ++buckets_with_values;
+      last_bucket_with_values = b;
+      if (per_bucket) SelectPercentiles(begin, scratch_.size(), &out->per_bucket[b * wanted]);
+    }
+    if (per_bucket && buckets_with_values == 1) {
+      const double* only = &out->per_bucket[last_bucket_with_values * wanted];
+      std::copy(only, only + wanted, out->summary.begin());
+    } else {
+      SelectPercentiles(0, scratch_.size(), out->summary.data());
+    }
+  }
+
+  // Writes every percentile of scratch_[begin, end), which is not empty, to out[0, wanted).
+  void SelectPercentiles(size_t begin, size_t end, double* out) const {
+    indices_.clear();
+    for (uint32_t per_mille : per_milles_) {
+      indices_.push_back(begin + NearestRankIndex(per_mille, end - begin));
+    }
+    sorted_indices_ = indices_;
+    std::sort(sorted_indices_.begin(), sorted_indices_.end());
+    SelectIndices(scratch_.data(), begin, end, sorted_indices_.data(),
+                  sorted_indices_.data() + sorted_indices_.size());
+    for (size_t i = 0; i < indices_.size(); ++i) out[i] = scratch_[indices_[i]];
+  }
+
+  SlotLists<double> values_;
+  std::vector<uint32_t> per_milles_;
+  mutable Cache cache_;
+  // Finalisation scratch, reused from group to group.
+  mutable std::vector<double> scratch_;
+  mutable std::vector<size_t> indices_, sorted_indices_;
+};
+
+// Base of the aggregators that answer from a StoredNumbers. Only the lead (the first aggregator
+// made for its store) takes values, merges them and counts their memory; the others are fed
+// nothing (AggInput::kShared). See MakeAggregators.
+class StoredNumbersAggregator : public Aggregator {
+ public:
+  StoredNumbersAggregator(std::shared_ptr<StoredNumbers> store, bool lead)
+      : store_(std::move(store)), lead_(lead) {}
+
+  AggInput input() const override { return lead_ ? AggInput::kNumber : AggInput::kShared; }
+  void Resize(size_t slots) override { store_->Resize(slots); }
+
+  void AddNumbers(const uint32_t* slots, const double* values, size_t n) override {
+    assert(lead_ && "AddNumbers called on an aggregator whose input() is kShared");
+    store_->Add(slots, values, n);
+  }
+
+  // `other` is this aggregator's counterpart in another set made from the same calculations,
+  // so it leads its store iff this one does.
+  void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
+    if (!lead_) return;
+    store_->MergeSlot(slot, *SameKind<StoredNumbersAggregator>(*this, other).store_, other_slot);
+  }
+
+  size_t MemoryBytes() const override { return lead_ ? store_->MemoryBytes() : 0; }
+
+ protected:
+  const StoredNumbers& store() const { return *store_; }
+
+ private:
+  std::shared_ptr<StoredNumbers> store_;
+  bool lead_;
+};
+
+CalcValue NumberOrNull(double number) {
+  return std::isnan(number) ? CalcValue{} : NumberValue(number);
+}
+
+// P001..P999: the nearest rank (NearestRankIndex) of the group's or bucket's values; null
+// without values.
+class PercentileAggregator final : public StoredNumbersAggregator {
+ public:
+  PercentileAggregator(CalcOp op, const std::shared_ptr<StoredNumbers>& store, bool lead)
+      : StoredNumbersAggregator(store, lead),
+        op_(op),
+        position_(store->AddPercentile(PercentilePerMille(op))) {}
+
+  CalcOp op() const override { return op_; }
 
   void FinalizeGroup(const uint32_t* bucket_slots, const BucketLayout& layout, CalcValue* summary,
                      CalcValue* per_bucket) const override {
-    std::vector<double> scratch;
-    size_t total = 0;
-    size_t buckets_with_values = 0;
-    size_t last_bucket_with_values = 0;
+    const StoredNumbers::Percentiles& percentiles =
+        store().PercentilesOf(bucket_slots, layout.count, per_bucket != nullptr);
+    *summary = NumberOrNull(percentiles.summary[position_]);
+    if (!per_bucket) return;
+    const size_t wanted = percentiles.summary.size();
     for (size_t b = 0; b < layout.count; ++b) {
-      const uint32_t slot = bucket_slots[b];
-      if (!HasValues(slot)) {
-        if (per_bucket) per_bucket[b] = CalcValue{};
-        continue;
-      }
-      total += values_.Count(slot);
-      ++buckets_with_values;
-      last_bucket_with_values = b;
-      if (per_bucket) per_bucket[b] = NumberValue(PercentileOf(&slot, 1, &scratch));
-    }
-    if (total == 0) {
-      *summary = CalcValue{};
-    } else if (buckets_with_values == 1 && per_bucket) {
-      *summary = per_bucket[last_bucket_with_values];
-    } else {
-      scratch.reserve(total);
-      *summary = NumberValue(PercentileOf(bucket_slots, layout.count, &scratch));
+      per_bucket[b] = NumberOrNull(percentiles.per_bucket[b * wanted + position_]);
     }
   }
 
  private:
-  // The percentile of the union of `slots` (kNoSlot entries ignored), which hold values.
-  double PercentileOf(const uint32_t* slots, size_t n, std::vector<double>* scratch) const {
-    scratch->clear();
-    for (size_t i = 0; i < n; ++i) {
-      if (slots[i] != kNoSlot) values_.AppendSlotTo(slots[i], scratch);
-    }
-    return NearestRank(*scratch, per_mille_);
-  }
-
   CalcOp op_;
-  uint32_t per_mille_;
+  size_t position_;  // in StoredNumbers::Percentiles
 };
 
 // HEATMAP: counts of values in kHeatmapBuckets equal-width buckets of the query-wide range.
-// Non-finite values (NaN, ±inf) have no place in a finite range and are not counted.
+// Non-finite values (NaN, ±inf) have no place in a finite range and are not counted; a bucket
+// or group without finite values is null.
 class HeatmapAggregator final : public StoredNumbersAggregator {
  public:
+  using StoredNumbersAggregator::StoredNumbersAggregator;
+
   CalcOp op() const override { return CalcOp::kHeatmap; }
 
-  void AddNumbers(const uint32_t* slots, const double* values, size_t n) override {
-    for (size_t k = 0; k < n; ++k) {
-      if (std::isfinite(values[k])) values_.Append(slots[k], values[k]);
-    }
-  }
-
   void ExtendRange(double* lo, double* hi) const override {
-    values_.ForEachValue([lo, hi](double v) {
+    store().values().ForEachValue([lo, hi](double v) {
+      if (!std::isfinite(v)) return;
       *lo = std::min(*lo, v);
       *hi = std::max(*hi, v);
     });
@@ -464,17 +615,15 @@ class HeatmapAggregator final : public StoredNumbersAggregator {
     bool group_has_values = false;
     for (size_t b = 0; b < layout.count; ++b) {
       const uint32_t slot = bucket_slots[b];
-      if (!HasValues(slot)) {
-        if (per_bucket) per_bucket[b] = CalcValue{};
-        continue;
-      }
-      group_has_values = true;
       if (!per_bucket) {
-        CountInto(slot, &group_counts);
+        group_has_values |= CountInto(slot, &group_counts);
         continue;
       }
+      per_bucket[b] = CalcValue{};
+      if (slot == kNoSlot) continue;
       std::vector<uint64_t> counts(kHeatmapBuckets, 0);
-      CountInto(slot, &counts);
+      if (!CountInto(slot, &counts)) continue;
+      group_has_values = true;
       for (size_t i = 0; i < kHeatmapBuckets; ++i) group_counts[i] += counts[i];
       per_bucket[b] = HeatmapValue(lo_, hi_, std::move(counts));
     }
@@ -482,10 +631,18 @@ class HeatmapAggregator final : public StoredNumbersAggregator {
   }
 
  private:
-  void CountInto(uint32_t slot, std::vector<uint64_t>* counts) const {
-    values_.ForEachRun(slot, [this, counts](const double* data, size_t n) {
-      for (size_t i = 0; i < n; ++i) ++(*counts)[BucketOf(data[i])];
+  // Adds the finite values of `slot` (kNoSlot: none) to `counts`; false when there were none.
+  bool CountInto(uint32_t slot, std::vector<uint64_t>* counts) const {
+    if (slot == kNoSlot) return false;
+    bool counted = false;
+    store().values().ForEachRun(slot, [&](const double* data, size_t n) {
+      for (size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(data[i])) continue;
+        ++(*counts)[BucketOf(data[i])];
+        counted = true;
+      }
     });
+    return counted;
   }
 
   // floor((v - lo) / (hi - lo) * N) clamped to [0, N-1]; everything is bucket 0 when hi <= lo.
@@ -510,6 +667,17 @@ class HeatmapAggregator final : public StoredNumbersAggregator {
   double lo_ = 0;
   double hi_ = 0;
 };
+
+// Whether `op` answers from stored values (a StoredNumbersAggregator).
+bool KeepsValues(CalcOp op) { return op == CalcOp::kHeatmap || IsPercentile(op); }
+
+// `op` keeps values (KeepsValues).
+std::unique_ptr<Aggregator> MakeStoredNumbersAggregator(CalcOp op,
+                                                        std::shared_ptr<StoredNumbers> store,
+                                                        bool lead) {
+  if (op == CalcOp::kHeatmap) return std::make_unique<HeatmapAggregator>(std::move(store), lead);
+  return std::make_unique<PercentileAggregator>(op, store, lead);
+}
 
 // ---------------------------------------------------------------------------------------------
 // COUNT_DISTINCT
@@ -776,28 +944,6 @@ class ConcurrencyAggregator final : public Aggregator {
   SlotLists<ClosedInterval> intervals_;
 };
 
-// ---------------------------------------------------------------------------------------------
-
-// Thousandths of the percentile ops; 0 for other ops.
-uint32_t PercentilePerMille(CalcOp op) {
-  switch (op) {
-    case CalcOp::kP001: return 1;
-    case CalcOp::kP01: return 10;
-    case CalcOp::kP05: return 50;
-    case CalcOp::kP10: return 100;
-    case CalcOp::kP20: return 200;
-    case CalcOp::kP25: return 250;
-    case CalcOp::kP50: return 500;
-    case CalcOp::kP75: return 750;
-    case CalcOp::kP80: return 800;
-    case CalcOp::kP90: return 900;
-    case CalcOp::kP95: return 950;
-    case CalcOp::kP99: return 990;
-    case CalcOp::kP999: return 999;
-    default: return 0;
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<Aggregator> MakeAggregator(CalcOp op) {
@@ -815,15 +961,32 @@ std::unique_ptr<Aggregator> MakeAggregator(CalcOp op) {
     case CalcOp::kRateMax:
       return std::make_unique<NumberStatsAggregator>(op, Statistic::kMax, true);
     case CalcOp::kCountDistinct: return std::make_unique<CountDistinctAggregator>();
-    case CalcOp::kHeatmap: return std::make_unique<HeatmapAggregator>();
-    case CalcOp::kP001: case CalcOp::kP01: case CalcOp::kP05: case CalcOp::kP10:
-    case CalcOp::kP20: case CalcOp::kP25: case CalcOp::kP50: case CalcOp::kP75:
-    case CalcOp::kP80: case CalcOp::kP90: case CalcOp::kP95: case CalcOp::kP99:
-    case CalcOp::kP999:
-      return std::make_unique<PercentileAggregator>(op, PercentilePerMille(op));
+    case CalcOp::kHeatmap: case CalcOp::kP001: case CalcOp::kP01: case CalcOp::kP05:
+    case CalcOp::kP10: case CalcOp::kP20: case CalcOp::kP25: case CalcOp::kP50:
+    case CalcOp::kP75: case CalcOp::kP80: case CalcOp::kP90: case CalcOp::kP95:
+    case CalcOp::kP99: case CalcOp::kP999:
+      return MakeStoredNumbersAggregator(op, std::make_shared<StoredNumbers>(), true);
   }
   assert(false && "unknown CalcOp");
   return std::make_unique<CountAggregator>();
+}
+
+std::vector<std::unique_ptr<Aggregator>> MakeAggregators(const std::vector<Calculation>& calcs) {
+  std::vector<std::unique_ptr<Aggregator>> aggregators;
+  // The store of each column read by a calculation that keeps values; few, searched linearly.
+  std::vector<std::pair<std::string_view, std::shared_ptr<StoredNumbers>>> stores;
+  for (const Calculation& calc : calcs) {
+    if (!KeepsValues(calc.op)) {
+      aggregators.push_back(MakeAggregator(calc.op));
+      continue;
+    }
+    auto it = std::find_if(stores.begin(), stores.end(),
+                           [&](const auto& store) { return store.first == calc.column; });
+    const bool lead = it == stores.end();
+    if (lead) it = stores.emplace(stores.end(), calc.column, std::make_shared<StoredNumbers>());
+    aggregators.push_back(MakeStoredNumbersAggregator(calc.op, it->second, lead));
+  }
+  return aggregators;
 }
 
 }  // namespace waggle::query

@@ -8,6 +8,9 @@
 //   Which Add* an aggregator takes is fixed by its op (Input() below); rows whose value is
 //   not of the input kind (e.g. a string for SUM) are not passed at all.
 // - MergeSlot folds another aggregator's slot (same op, e.g. another worker's) into one of ours.
+// - Aggregators made together by MakeAggregators may share state (see there); such a set is
+//   used as a whole: every member is resized and merged with its counterpart of another set
+//   made from the same calculations.
 // - FinalizeGroup turns the slots of one group, one per time bucket (kNoSlot where the group
 //   had no rows in that bucket), into the group's summary value and one value per bucket.
 //
@@ -16,7 +19,8 @@
 // to kCountDistinctExactLimit distinct values per slot, then HyperLogLog (precision 14,
 // relative standard error kCountDistinctRelativeError) and reports approximate().
 //
-// Thread-safety: an Aggregator is used by one thread at a time.
+// Thread-safety: an Aggregator, and the whole set it was made with by MakeAggregators, is used
+// by one thread at a time (const calls included: finalisation fills shared caches).
 #pragma once
 
 #include <cstddef>
@@ -37,6 +41,7 @@ enum class AggInput : uint8_t {
   kNumber,    // SUM AVG MIN MAX P* HEATMAP RATE_*: the value as a double (ints converted)
   kHash,      // COUNT_DISTINCT: a 64-bit hash of the typed value (hash.h: HashString, HashInt, ...)
   kInterval,  // CONCURRENCY: the row's [start_ns, end_ns)
+  kShared,    // nothing: another aggregator of its set takes the values (MakeAggregators)
 };
 
 // Time buckets of a query: bucket i covers [start_ns + i*width_ns, ...).
@@ -79,6 +84,15 @@ class Aggregator {
   virtual bool approximate() const { return false; }
 };
 
+// One aggregator for `op` alone.
 std::unique_ptr<Aggregator> MakeAggregator(CalcOp op);
+
+// The aggregators of one query's calculations, index-aligned with `calcs`. The percentiles
+// (P001..P999) and HEATMAPs of one column share one store of its values: the first of them
+// (the lead) takes the values (input() kNumber), merges them in MergeSlot and counts them in
+// MemoryBytes; the others take nothing (kShared), merge nothing and count nothing. All the
+// percentiles a store serves are computed together, once per group: finalising the group for
+// one of them caches the rest until the store or the group changes.
+std::vector<std::unique_ptr<Aggregator>> MakeAggregators(const std::vector<Calculation>& calcs);
 
 }  // namespace waggle::query

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -455,6 +456,275 @@ TEST(HeatmapTest, MemoryGrowsWithValues) {
   const size_t before = agg->MemoryBytes();
   AddNumbersTo(*agg, 0, std::vector<double>(10000, 1.0));
   EXPECT_GE(agg->MemoryBytes(), before + 10000 * sizeof(double));
+}
+
+// ---------------------------------------------------------------------------------------------
+// MakeAggregators: the percentiles and HEATMAPs of one column share one store of values
+
+constexpr uint32_t kPerMille[] = {1, 10, 50, 100, 200, 250, 500, 750, 800, 900, 950, 990, 999};
+static_assert(std::size(kPerMille) == std::size(kPercentiles));
+
+// Nearest rank the plain way: sort the values without NaN, take the ceil(q*n)-th (at least the
+// first).
+CalcValue ReferencePercentile(std::vector<double> values, CalcOp op) {
+  std::erase_if(values, [](double v) { return std::isnan(v); });
+  if (values.empty()) return kNull;
+  std::sort(values.begin(), values.end());
+  const size_t position =
+      static_cast<size_t>(std::find(std::begin(kPercentiles), std::end(kPercentiles), op) -
+                          std::begin(kPercentiles));
+  const size_t rank = (kPerMille[position] * values.size() + 999) / 1000;
+  return Num(values[std::max<size_t>(rank, 1) - 1]);
+}
+
+// Rows for a set of aggregators: each row's slot and its value of the columns "a" and "b" (NaN:
+// the row has no number there).
+struct TwoColumnRows {
+  std::vector<uint32_t> slots;
+  std::vector<double> a, b;
+
+  void Add(uint32_t slot, double a_value, double b_value) {
+    slots.push_back(slot);
+    a.push_back(a_value);
+    b.push_back(b_value);
+  }
+};
+
+using AggregatorSet = std::vector<std::unique_ptr<Aggregator>>;
+
+AggregatorSet MakeSet(const std::vector<Calculation>& calcs, size_t slots) {
+  AggregatorSet set = MakeAggregators(calcs);
+  for (auto& agg : set) agg->Resize(slots);
+  return set;
+}
+
+// Feeds `rows` as the query worker does: an aggregator taking numbers gets the rows that have a
+// number in its column, one taking kShared gets nothing.
+void Feed(AggregatorSet& set, const std::vector<Calculation>& calcs, const TwoColumnRows& rows) {
+  for (size_t c = 0; c < set.size(); ++c) {
+    switch (set[c]->input()) {
+      case AggInput::kNone: set[c]->AddCount(rows.slots.data(), rows.slots.size()); break;
+      case AggInput::kNumber: {
+        const std::vector<double>& column = calcs[c].column == "a" ? rows.a : rows.b;
+        std::vector<uint32_t> slots;
+        std::vector<double> values;
+        for (size_t k = 0; k < rows.slots.size(); ++k) {
+          if (std::isnan(column[k]) && k % 2 == 0) continue;  // half the NaNs are fed
+          slots.push_back(rows.slots[k]);
+          values.push_back(column[k]);
+        }
+        set[c]->AddNumbers(slots.data(), values.data(), values.size());
+        break;
+      }
+      case AggInput::kShared: break;
+      default: ADD_FAILURE() << "unexpected input for " << CalcOpName(calcs[c].op);
+    }
+  }
+}
+
+TEST(SharedValuesTest, OneLeadPerColumnTakesAndCountsTheValues) {
+  const std::vector<Calculation> calcs = {
+      {CalcOp::kP50, "a"},     {CalcOp::kCount, ""}, {CalcOp::kP95, "a"}, {CalcOp::kHeatmap, "a"},
+      {CalcOp::kP99, "a"},     {CalcOp::kP50, "b"},  {CalcOp::kMax, "a"}, {CalcOp::kHeatmap, "b"},
+      {CalcOp::kP999, "a"}};
+  AggregatorSet set = MakeSet(calcs, 2);
+  const AggInput expected[] = {AggInput::kNumber, AggInput::kNone,   AggInput::kShared,
+                               AggInput::kShared, AggInput::kShared, AggInput::kNumber,
+                               AggInput::kNumber, AggInput::kShared, AggInput::kShared};
+  ASSERT_EQ(set.size(), calcs.size());
+  for (size_t c = 0; c < calcs.size(); ++c) {
+    EXPECT_EQ(set[c]->op(), calcs[c].op) << c;
+    EXPECT_EQ(set[c]->input(), expected[c]) << c;
+  }
+  TwoColumnRows rows;
+  for (int i = 0; i < 20000; ++i) rows.Add(i % 2, i % 7 == 0 ? kNaN : i, i % 3);
+  Feed(set, calcs, rows);
+  // The store of "a" is counted once, by its lead, exactly as a lone P50 holding those values.
+  std::unique_ptr<Aggregator> alone = Make(CalcOp::kP50, 2);
+  AddNumbers(*alone, rows.slots, rows.a);
+  EXPECT_EQ(set[0]->MemoryBytes(), alone->MemoryBytes());
+  for (size_t c : {2, 3, 4, 7, 8}) EXPECT_EQ(set[c]->MemoryBytes(), 0u) << c;
+  EXPECT_GE(set[5]->MemoryBytes(), 20000 * sizeof(double));
+  // A column without percentiles or heatmaps is untouched; a lone HEATMAP still leads.
+  AggregatorSet heatmap_only = MakeAggregators({{CalcOp::kHeatmap, "a"}, {CalcOp::kP50, "b"}});
+  EXPECT_EQ(heatmap_only[0]->input(), AggInput::kNumber);
+  EXPECT_EQ(heatmap_only[1]->input(), AggInput::kNumber);
+}
+
+// Two sets (two workers' shares of the rows, numbered differently) merged as the executor
+// does; every percentile of every group and bucket must be the nearest rank of exactly that
+// group's and bucket's values: groups with one value, heavy ties, NaN and ±inf, empty buckets
+// and buckets without a slot, a percentile asked for twice, and another column alongside.
+TEST(SharedValuesTest, MergedSetsMatchAReferenceForEveryGroupAndBucket) {
+  const std::vector<Calculation> calcs = {
+      {CalcOp::kP999, "a"}, {CalcOp::kP50, "a"},  {CalcOp::kP01, "a"},     {CalcOp::kP50, "b"},
+      {CalcOp::kP99, "a"},  {CalcOp::kP95, "b"},  {CalcOp::kHeatmap, "a"}, {CalcOp::kP25, "a"},
+      {CalcOp::kP50, "a"},  {CalcOp::kCount, ""}, {CalcOp::kP001, "b"}};
+  constexpr uint32_t kGroups = 5, kBuckets = 4, kSlots = kGroups * kBuckets;
+  auto slot_in_a = [](uint32_t g, uint32_t b) { return g * kBuckets + b; };
+  auto slot_in_b = [](uint32_t g, uint32_t b) { return kSlots - 1 - (g * kBuckets + b); };
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> spread(-1000, 1000);
+  // values_a[g][b], values_b[g][b]: the values of columns a and b in group g, bucket b.
+  std::vector<std::vector<std::vector<double>>> values_a(kGroups), values_b(kGroups);
+  for (uint32_t g = 0; g < kGroups; ++g) {
+    values_a[g].resize(kBuckets);
+    values_b[g].resize(kBuckets);
+  }
+  TwoColumnRows rows_a, rows_b;  // the two workers' rows
+  auto add = [&](uint32_t g, uint32_t b, double a, double bv, bool second_worker) {
+    values_a[g][b].push_back(a);
+    values_b[g][b].push_back(bv);
+    if (second_worker) {
+      rows_b.Add(slot_in_b(g, b), a, bv);
+    } else {
+      rows_a.Add(slot_in_a(g, b), a, bv);
+    }
+  };
+  // Group 0: one value of a (bucket 2), none of b.
+  add(0, 2, 42, kNaN, true);
+  // Group 1: heavy ties, some NaN, in every bucket and in both workers.
+  for (int i = 0; i < 3000; ++i) {
+    const double tie = std::array<double, 5>{1, 2, 2, 2, 3}[rng() % 5];
+    add(1, i % kBuckets, i % 13 == 0 ? kNaN : tie, i % 2 ? 7.0 : 7.5, i % 3 == 0);
+  }
+  // Group 2: random values and infinities; bucket 1 has only NaN.
+  for (int i = 0; i < 5000; ++i) {
+    const uint32_t b = i % 3 == 0 ? 0 : i % 3 == 1 ? 2 : 3;
+    double a = spread(rng);
+    if (i % 501 == 0) a = kInf;
+    if (i % 499 == 0) a = -kInf;
+    add(2, b, a, std::floor(spread(rng)), i % 2 == 0);
+  }
+  add(2, 1, kNaN, kNaN, false);
+  // Group 3: two values per bucket, one from each worker.
+  for (uint32_t b = 0; b < kBuckets; ++b) {
+    add(3, b, 10.0 * b, -1.0 * b, false);
+    add(3, b, 10.0 * b + 1, -1.0 * b - 1, true);
+  }
+  // Group 4: many values, all in bucket 0 of the first worker.
+  for (int i = 0; i < 20000; ++i) add(4, 0, static_cast<double>(rng() % 1000), i, false);
+
+  AggregatorSet first = MakeSet(calcs, kSlots), second = MakeSet(calcs, kSlots);
+  Feed(first, calcs, rows_a);
+  Feed(second, calcs, rows_b);
+  for (uint32_t g = 0; g < kGroups; ++g) {
+    for (uint32_t b = 0; b < kBuckets; ++b) {
+      for (size_t c = 0; c < calcs.size(); ++c) {
+        first[c]->MergeSlot(slot_in_a(g, b), *second[c], slot_in_b(g, b));
+      }
+    }
+  }
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  for (auto& agg : first) agg->ExtendRange(&lo, &hi);
+  for (auto& agg : first) agg->SetHeatmapRange(lo, hi);
+  // The heatmap, from a lone aggregator given every value directly.
+  std::unique_ptr<Aggregator> heatmap = Make(CalcOp::kHeatmap, kSlots);
+  for (uint32_t g = 0; g < kGroups; ++g) {
+    for (uint32_t b = 0; b < kBuckets; ++b) AddNumbersTo(*heatmap, slot_in_a(g, b), values_a[g][b]);
+  }
+  heatmap->SetHeatmapRange(lo, hi);
+
+  auto group_slots = [&](uint32_t g) {
+    std::vector<uint32_t> slots(kBuckets);
+    for (uint32_t b = 0; b < kBuckets; ++b) slots[b] = slot_in_a(g, b);
+    if (g == 2) slots[1] = kNoSlot;  // its NaN-only bucket, also as "no slot"
+    return slots;
+  };
+  // Finalises calculation c of group g as the executor does (with a series or only the
+  // summary) and compares it with the reference.
+  auto check = [&](size_t c, uint32_t g, bool series) {
+    SCOPED_TRACE(testing::Message() << "calc " << c << " group " << g << " series " << series);
+    const std::vector<uint32_t> slots = group_slots(g);
+    CalcValue summary = Num(-12345), want_summary;
+    std::vector<CalcValue> buckets(kBuckets, Num(-12345)), want_buckets(kBuckets);
+    first[c]->FinalizeGroup(slots.data(), Layout(kBuckets), &summary,
+                            series ? buckets.data() : nullptr);
+    if (calcs[c].op == CalcOp::kHeatmap) {
+      heatmap->FinalizeGroup(slots.data(), Layout(kBuckets), &want_summary, want_buckets.data());
+    } else if (IsPercentile(calcs[c].op)) {
+      const auto& values = calcs[c].column == "a" ? values_a[g] : values_b[g];
+      std::vector<double> all;
+      for (uint32_t b = 0; b < kBuckets; ++b) {
+        if (slots[b] == kNoSlot) continue;
+        want_buckets[b] = ReferencePercentile(values[b], calcs[c].op);
+        all.insert(all.end(), values[b].begin(), values[b].end());
+      }
+      want_summary = ReferencePercentile(all, calcs[c].op);
+    } else {
+      return;
+    }
+    EXPECT_EQ(summary, want_summary);
+    if (series) {
+      EXPECT_EQ(buckets, want_buckets);
+    }
+  };
+  for (bool series : {true, false}) {
+    // Group after group, as the executor finalises (a group's percentiles are selected once) ...
+    for (uint32_t g = 0; g < kGroups; ++g) {
+      for (size_t c = 0; c < calcs.size(); ++c) check(c, g, series);
+    }
+    // ... and calculation after calculation, so no group's answer is reused for another.
+    for (size_t c = calcs.size(); c-- > 0;) {
+      for (uint32_t g = 0; g < kGroups; ++g) check(c, g, series);
+    }
+  }
+  // The summary alone, then the series of the same group, as for groups kept past a limit.
+  for (uint32_t g = kGroups; g-- > 0;) {
+    for (size_t c = 0; c < calcs.size(); ++c) {
+      check(c, g, false);
+      check(c, g, true);
+    }
+  }
+  EXPECT_EQ(Finalize(*first[1], group_slots(0)).summary, Num(42));
+  EXPECT_EQ(Finalize(*first[3], group_slots(0)).summary, kNull);
+}
+
+// Every percentile at once over 1..70 values (so several ask for the same index) and over
+// many values with ties, in one store.
+TEST(SharedValuesTest, AllPercentilesTogetherMatchTheReference) {
+  std::vector<Calculation> calcs;
+  for (CalcOp op : kPercentiles) calcs.push_back({op, "a"});
+  std::mt19937 rng(5);
+  std::vector<size_t> sizes(70);
+  std::iota(sizes.begin(), sizes.end(), 1);
+  sizes.push_back(10000);
+  for (size_t n : sizes) {
+    AggregatorSet set = MakeSet(calcs, 1);
+    TwoColumnRows rows;
+    for (size_t i = 0; i < n; ++i) rows.Add(0, static_cast<double>(rng() % (n / 3 + 1)), kNaN);
+    Feed(set, calcs, rows);
+    for (size_t c = 0; c < calcs.size(); ++c) {
+      const Finalized f = Finalize(*set[c], {0});
+      EXPECT_EQ(f.summary, ReferencePercentile(rows.a, calcs[c].op))
+          << n << " values, " << CalcOpName(calcs[c].op);
+    }
+  }
+}
+
+// A group's percentiles are kept for the next percentile of the same group; adding or merging
+// values must not leave a stale answer behind.
+TEST(SharedValuesTest, AddingOrMergingValuesAfterFinalizingIsSeen) {
+  const std::vector<Calculation> calcs = {{CalcOp::kP50, "a"}, {CalcOp::kP99, "a"}};
+  AggregatorSet set = MakeSet(calcs, 1);
+  AggregatorSet other = MakeSet(calcs, 1);
+  auto summary = [](const Aggregator& agg) {
+    const uint32_t slot = 0;
+    CalcValue value;
+    agg.FinalizeGroup(&slot, Layout(1), &value, nullptr);
+    return value;
+  };
+  AddNumbersTo(*set[0], 0, {1, 2, 3});
+  EXPECT_EQ(summary(*set[1]), Num(3));
+  EXPECT_EQ(summary(*set[0]), Num(2));
+  AddNumbersTo(*set[0], 0, {10, 11, 12, 13});
+  EXPECT_EQ(summary(*set[0]), Num(10));  // {1,2,3,10,11,12,13}: rank 4
+  EXPECT_EQ(summary(*set[1]), Num(13));
+  AddNumbersTo(*other[0], 0, {100, 200});
+  for (size_t c = 0; c < calcs.size(); ++c) set[c]->MergeSlot(0, *other[c], 0);
+  EXPECT_EQ(summary(*set[1]), Num(200));
+  EXPECT_EQ(summary(*set[0]), Num(11));  // nine values: rank 5
+  EXPECT_EQ(summary(*other[1]), Num(200));  // the source is unchanged
 }
 
 // ---------------------------------------------------------------------------------------------

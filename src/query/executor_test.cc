@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "query/testing/table_source.h"
 
@@ -368,6 +375,158 @@ TEST(Executor, TopGroupsPushdownStaysOffWhenItCouldChangeTheAnswer) {
     EXPECT_EQ(RunTopQuery(spec).stats.rows_skipped, 0u);
   }
   EXPECT_GT(RunTopQuery(base).stats.rows_skipped, 0u);  // default order: MAX descending
+}
+
+// ---------------------------------------------------------------------------------------------
+// Percentiles of one column share one store of values and one selection per group.
+
+// The number in `column` of a row, NaN when it has none (absent, or not a number).
+double NumberIn(const TableRow& row, const std::string& column) {
+  auto it = row.columns.find(column);
+  if (it == row.columns.end()) return std::nan("");
+  if (it->second.kind == Value::Kind::kInt) return static_cast<double>(it->second.i);
+  if (it->second.kind == Value::Kind::kDouble) return it->second.d;
+  return std::nan("");
+}
+
+// Nearest rank the plain way: sort the values without NaN, take the ceil(q*n)-th (at least the
+// first); null without values.
+CalcValue ReferencePercentile(std::vector<double> values, uint32_t per_mille) {
+  std::erase_if(values, [](double v) { return std::isnan(v); });
+  if (values.empty()) return CalcValue{};
+  std::sort(values.begin(), values.end());
+  const size_t rank = (per_mille * values.size() + 999) / 1000;
+  CalcValue out;
+  out.kind = CalcValue::Kind::kNumber;
+  out.number = values[std::max<size_t>(rank, 1) - 1];
+  return out;
+}
+
+// Groups (service.name) with one value, heavy ties, a spread of values, NaN and integers;
+// "bytes" is absent, a string, NaN or an integer.
+std::vector<TableRow> PercentileRows() {
+  std::mt19937 rng(3);
+  std::vector<TableRow> rows = {Row(125, "single", 42)};
+  for (int i = 0; i < 3000; ++i) {
+    const std::string service = i % 3 == 0 ? "ties" : i % 3 == 1 ? "spread" : "mixed";
+    const double duration =
+        service == "ties" ? (i % 10 == 0 ? i % 7 : 5) : static_cast<double>(rng() % 100000) / 100;
+    TableRow r = Row(i % 600, service, duration);
+    if (i % 17 == 0) r.columns["duration_ms"] = Value::Double(std::nan(""));
+    if (service == "mixed" && i % 5 == 0) r.columns["duration_ms"] = Value::Int(i % 50);
+    switch (i % 6) {
+      case 0: break;
+      case 1: r.columns["bytes"] = Value::String("big"); break;
+      case 2: r.columns["bytes"] = Value::Double(std::nan("")); break;
+      default: r.columns["bytes"] = Value::Int(static_cast<int64_t>(rng() % 64)); break;
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+StatusOr<QueryResult> RunPercentileQuery(const std::vector<TableRow>& rows, QuerySpec spec,
+                                         bool disable_series) {
+  TableSource source(rows, 50);
+  QueryRequest req{"__all__", Window(std::move(spec)), disable_series};
+  ExecOptions opts;
+  opts.threads = 2;
+  opts.now_ns = (kT0 + 3600) * kSec;
+  return Execute(req, source, opts);
+}
+
+TEST(Executor, PercentilesSharingAColumnMatchAReference) {
+  const std::vector<TableRow> rows = PercentileRows();
+  QuerySpec spec;
+  spec.breakdowns = {"service.name"};
+  spec.calculations = {{CalcOp::kP50, "duration_ms"},  {CalcOp::kP99, "duration_ms"},
+                       {CalcOp::kP001, "duration_ms"}, {CalcOp::kP50, "bytes"},
+                       {CalcOp::kP95, "duration_ms"},  {CalcOp::kHeatmap, "duration_ms"},
+                       {CalcOp::kP999, "duration_ms"}, {CalcOp::kP25, "bytes"}};
+  const uint32_t per_mille[] = {500, 990, 1, 500, 950, 0, 999, 250};
+  constexpr size_t kHeatmapCalc = 5;
+  QuerySpec heatmap_alone = spec;
+  heatmap_alone.calculations = {spec.calculations[kHeatmapCalc]};
+  // values[{service, bucket}][calc]: every value of the calculation's column (NaN included).
+  std::map<std::pair<std::string, int64_t>, std::vector<std::vector<double>>> values;
+  for (const TableRow& row : rows) {
+    const int64_t offset_s = row.start_ns / kSec - kT0;
+    if (offset_s >= 600) continue;
+    auto& calc_values = values[{row.columns.at("service.name").str, offset_s / 60}];
+    calc_values.resize(spec.calculations.size());
+    for (size_t c = 0; c < spec.calculations.size(); ++c) {
+      calc_values[c].push_back(NumberIn(row, spec.calculations[c].column));
+    }
+  }
+  auto expected = [&](const std::string& service, std::optional<int64_t> bucket, size_t c) {
+    std::vector<double> all;
+    for (const auto& [key, calc_values] : values) {
+      if (key.first != service || (bucket && key.second != *bucket)) continue;
+      all.insert(all.end(), calc_values[c].begin(), calc_values[c].end());
+    }
+    return ReferencePercentile(all, per_mille[c]);
+  };
+  for (bool disable_series : {false, true}) {
+    SCOPED_TRACE(disable_series ? "without series" : "with series");
+    auto r = RunPercentileQuery(rows, spec, disable_series);
+    auto h = RunPercentileQuery(rows, heatmap_alone, disable_series);
+    ASSERT_TRUE(r.ok() && h.ok());
+    ASSERT_EQ(r->results.size(), 4u);
+    // The HEATMAP alone, by group and by (group, bucket start).
+    std::map<std::string, CalcValue> heatmaps;
+    for (const ResultRow& row : h->results) heatmaps[row.group[0].str] = row.values[0];
+    std::map<std::pair<std::string, int64_t>, CalcValue> heatmap_points;
+    for (const SeriesPoint& p : h->series) {
+      heatmap_points[{p.group[0].str, p.time_ns}] = p.values[0];
+    }
+    for (const ResultRow& row : r->results) {
+      const std::string& service = row.group[0].str;
+      for (size_t c = 0; c < spec.calculations.size(); ++c) {
+        const CalcValue want =
+            c == kHeatmapCalc ? heatmaps[service] : expected(service, std::nullopt, c);
+        EXPECT_EQ(row.values[c], want) << service << " calc " << c;
+      }
+    }
+    auto is_single = [](const ResultRow& row) { return row.group[0].str == "single"; };
+    const auto single = std::find_if(r->results.begin(), r->results.end(), is_single);
+    ASSERT_NE(single, r->results.end());
+    EXPECT_EQ(single->values[0].number, 42);  // its one value is every percentile
+    EXPECT_EQ(single->values[6].number, 42);
+    EXPECT_EQ(single->values[3].kind, CalcValue::Kind::kNull);  // it has no bytes
+    EXPECT_EQ(r->series.empty(), disable_series);
+    ASSERT_EQ(r->series.size(), h->series.size());
+    for (size_t i = 0; i < r->series.size(); ++i) {
+      const SeriesPoint& p = r->series[i];
+      const int64_t bucket = (p.time_ns / kSec - kT0) / 60;
+      for (size_t c = 0; c < spec.calculations.size(); ++c) {
+        const CalcValue want = c == kHeatmapCalc ? heatmap_points[{p.group[0].str, p.time_ns}]
+                                                 : expected(p.group[0].str, bucket, c);
+        EXPECT_EQ(p.values[c], want) << p.group[0].str << " bucket " << bucket << " calc " << c;
+      }
+    }
+  }
+}
+
+// The values of one column are held, and counted against the budget, once however many
+// percentiles read them; the budget still applies to them.
+TEST(Executor, SharedPercentileValuesCountOnceAgainstTheBudget) {
+  std::vector<TableRow> rows;
+  for (int i = 0; i < 30000; ++i) rows.push_back(Row(i % 600, "a", i % 1000));
+  QuerySpec one = Window({});
+  one.calculations = {{CalcOp::kP50, "duration_ms"}};
+  QuerySpec three = one;
+  three.calculations = {{CalcOp::kP50, "duration_ms"},
+                        {CalcOp::kP95, "duration_ms"},
+                        {CalcOp::kP99, "duration_ms"}};
+  // Above one copy of the values (240 KB, up to twice that in partly filled pages), below three.
+  const size_t budget = 1 << 20;
+  EXPECT_TRUE(RunQuery(rows, one, 2, "__all__", budget).ok());
+  auto r = RunQuery(rows, three, 2, "__all__", budget);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results[0].values[2].number, 989);
+  r = RunQuery(rows, three, 2, "__all__", 100 << 10);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ uint32_t BucketOf(const PreparedQuery& q, const int64_t* start, uint32_t row) {
 }  // namespace
 
 QueryWorker::QueryWorker(const PreparedQuery& query)
-    : query_(query), bucket_slot_(query.layout.count, kNoSlot) {
-  for (const Calculation& c : query.calcs) aggregators_.push_back(MakeAggregator(c.op));
+    : query_(query),
+      aggregators_(MakeAggregators(query.calcs)),
+      bucket_slot_(query.layout.count, kNoSlot) {
   if (query.top_groups) top_threshold_.emplace(query.top_groups->keep);
 }
 
@@ -187,6 +188,7 @@ Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>&
   Aggregator& agg = *aggregators_[calc];
   const size_t n = rows.size();
   switch (agg.input()) {
+    case AggInput::kShared: return OkStatus();  // another aggregator takes the values
     case AggInput::kNone:
       agg.AddCount(slots_.data(), n);
       return OkStatus();

@@ -72,7 +72,7 @@ class QueryWorker {
   void OfferToTopGroups();
 
   const PreparedQuery& query_;
-  std::vector<std::unique_ptr<Aggregator>> aggregators_;
+  std::vector<std::unique_ptr<Aggregator>> aggregators_;  // one set (MakeAggregators)
   std::vector<std::string_view> slot_keys_;  // into key_blocks_
   std::vector<std::unique_ptr<char[]>> key_blocks_;
   char* key_next_ = nullptr;
