@@ -22,7 +22,7 @@ inline constexpr uint32_t kSegmentFormatVersion = 3;       // what this build wr
 inline constexpr uint32_t kOldestSegmentFormatVersion = 2;  // the oldest it reads
 inline constexpr size_t kSegmentHeaderSize = 12;   // magic + fixed32 version
 inline constexpr size_t kSegmentTrailerSize = 20;  // fixed32 len, crc, version + magic
-inline constexpr uint32_t kDefaultBlockRows = 8192;
+inline constexpr uint32_t kDefaultBlockRows = 2048;
 inline constexpr size_t kMaxFooterBytes = 256u << 20;
 inline constexpr size_t kMaxBlockRawBytes = 512u << 20;
 
