@@ -129,6 +129,7 @@ void EncodeFooter(const SegmentFooter& f, std::string* out) {
     PutLengthPrefixed(out, s.service);
     PutVarint(out, s.rows);
   }
+  PutVarint(out, f.distinct_traces);
 }
 
 namespace {
@@ -191,7 +192,13 @@ Status DecodeFooter(std::string_view bytes, uint64_t file_size, SegmentFooter* f
   }
   std::memcpy(f->min_trace_id.data(), min_id.data(), 16);
   std::memcpy(f->max_trace_id.data(), max_id.data(), 16);
-  if (f->format_version >= 3 && !ReadServices(&in, f)) return bad("service ranges");
+  if (f->format_version >= 3) {
+    if (!ReadServices(&in, f)) return bad("service ranges");
+    if (!in.ReadVarint(&f->distinct_traces) || f->distinct_traces > f->trace_count ||
+        (f->distinct_traces == 0) != (f->trace_count == 0)) {
+      return bad("distinct trace count");
+    }
+  }
   if (!in.empty()) return bad("trailing bytes");
   return OkStatus();
 }

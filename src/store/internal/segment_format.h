@@ -69,6 +69,7 @@ struct SegmentFooter {
   TraceId min_trace_id{};
   TraceId max_trace_id{};
   std::vector<ServiceRange> services;  // version 3; empty in version 2
+  uint64_t distinct_traces = 0;        // version 3: ids in the trace index's id table
 };
 
 void EncodeFooter(const SegmentFooter& footer, std::string* out);

@@ -110,16 +110,39 @@ StatusOr<std::string_view> Segment::ReadStored(const BlockMeta& b, std::string* 
   return std::string_view(*buffer);
 }
 
+Status Segment::LoadRunTraceIds(ByteReader* in) {
+  const uint64_t n = footer_.trace_count;
+  trace_ids_.resize(n);
+  std::string_view table;
+  if (footer_.format_version < 3) {  // one id per run
+    if (!in->ReadBytes(16 * n, &table)) return Corrupt(path_, "bad trace index size");
+    for (uint64_t i = 0; i < n; ++i) std::memcpy(trace_ids_[i].data(), table.data() + 16 * i, 16);
+    return OkStatus();
+  }
+  const uint64_t distinct = footer_.distinct_traces;
+  if (!in->ReadBytes(16 * distinct, &table)) return Corrupt(path_, "bad trace index size");
+  int64_t ordinal = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t delta;
+    if (!in->ReadZigZag(&delta) || delta < -ordinal || delta >= static_cast<int64_t>(distinct) - ordinal) {
+      return Corrupt(path_, "bad trace index ordinal");
+    }
+    ordinal += delta;
+    std::memcpy(trace_ids_[i].data(), table.data() + 16 * ordinal, 16);
+  }
+  return OkStatus();
+}
+
 Status Segment::LoadTraceIndex() {
   std::string buffer;
   ASSIGN_OR_RETURN(std::string_view data, ReadStored(footer_.trace_index, &buffer));
   const uint64_t n = footer_.trace_count;
-  if ((footer_.row_count > 0) != (n > 0) || data.size() / 16 < n || n > UINT32_MAX) {
+  // Every run takes at least 2 bytes of the index (bounds the allocations below).
+  if ((footer_.row_count > 0) != (n > 0) || data.size() / 2 < n || n > UINT32_MAX) {
     return Corrupt(path_, "bad trace index size");
   }
-  trace_ids_.resize(n);
-  for (uint64_t i = 0; i < n; ++i) std::memcpy(trace_ids_[i].data(), data.data() + 16 * i, 16);
-  ByteReader runs(data.substr(16 * n));
+  ByteReader runs(data);
+  RETURN_IF_ERROR(LoadRunTraceIds(&runs));
   trace_starts_.resize(n + 1);
   // Version 2: ids ascend over the whole index. Version 3: within each service's range, whose
   // bounds no run crosses.

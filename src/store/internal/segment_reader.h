@@ -114,6 +114,8 @@ class Segment {
  private:
   Segment() = default;
   Status LoadTraceIndex();
+  // The trace id of every run, from the index block's id part (which `in` is positioned at).
+  Status LoadRunTraceIds(ByteReader* in);
   StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
   Status DecodeValues(size_t column, size_t block, std::string_view raw, BlockDetail detail,
                       DecodedBlock* out) const;

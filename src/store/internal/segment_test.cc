@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crc32c.h"
 #include "model/batch_codec.h"
 #include "store/internal/head.h"
 #include "store/internal/segment_reader.h"
@@ -351,8 +352,9 @@ TEST(Segment, OneRangePerServiceEvenWhenTheHeadStoredItsNameTwice) {
   EXPECT_EQ(w.seg->footer().services[1].rows, 6667u);
 }
 
-// A version 2 file is a version 3 file of one service without the footer's service ranges
-// (both sort by trace id then). This build must keep reading what the previous one wrote.
+// A version 2 file is a version 3 file of one service (both sort by trace id then) whose trace
+// index lists each run's id itself (no id table and ordinals) and whose footer has no service
+// ranges. This build must keep reading what the previous one wrote.
 TEST(Segment, ReadsVersionTwoFiles) {
   BatchBuilder b;
   for (int t = 0; t < 50; ++t) {
@@ -367,11 +369,25 @@ TEST(Segment, ReadsVersionTwoFiles) {
   ASSERT_TRUE(w.seg);
   const std::string v3 = ReadAll(w.env.get(), "/d/seg");
   SegmentFooter footer = w.seg->footer();
+  ASSERT_EQ(footer.trace_index.offset, kSegmentHeaderSize);  // the index comes first
+  ASSERT_EQ(footer.distinct_traces, footer.trace_count);     // one run per trace: ordinals 0, +1, ...
+  const uint64_t runs = footer.trace_count;
+  const std::string index = v3.substr(kSegmentHeaderSize, footer.trace_index.length);
+  const std::string v2_index = index.substr(0, 16 * runs) + index.substr(16 * runs + runs);
+  const uint64_t shrink = index.size() - v2_index.size();
   footer.format_version = 2;
+  footer.trace_index.length = v2_index.size();
+  footer.trace_index.crc = crc32c::Mask(crc32c::Value(v2_index));
+  for (ColumnMeta& c : footer.columns) {
+    for (BlockMeta& m : c.blocks) m.offset -= shrink;
+  }
   std::string v2_footer;
   EncodeFooter(footer, &v2_footer);
   const uint32_t v3_footer_len = DecodeFixed32(v3.data() + v3.size() - kSegmentTrailerSize);
-  std::string v2 = v3.substr(0, v3.size() - kSegmentTrailerSize - v3_footer_len) + v2_footer +
+  const size_t blocks_end = v3.size() - kSegmentTrailerSize - v3_footer_len;
+  const size_t blocks_begin = kSegmentHeaderSize + index.size();
+  std::string v2 = v3.substr(0, kSegmentHeaderSize) + v2_index +
+                   v3.substr(blocks_begin, blocks_end - blocks_begin) + v2_footer +
                    SegmentTrailer(v2_footer);
   auto set_version = [&](size_t at) { std::string f; PutFixed32(&f, 2); v2.replace(at, 4, f); };
   set_version(8);

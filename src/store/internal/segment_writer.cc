@@ -165,25 +165,37 @@ void SegmentBuilder::SortRows() {
   trace_begin_.push_back(static_cast<uint32_t>(n));
 }
 
+// Version 3: the distinct trace ids, ascending, then per run the zigzag difference of its
+// trace's position in that table from the previous run's (small within a service, whose runs
+// ascend), then the run lengths.
 Status SegmentBuilder::WriteTraceIndex() {
-  std::string ids, runs;
   const auto& trace_ids = head_.trace_ids();
   const size_t n_runs = trace_begin_.size() - 1;
-  ids.reserve(n_runs * 16 + n_runs * 2);
-  footer_.min_trace_id = footer_.max_trace_id = trace_ids[perm_.front()];
+  std::vector<TraceId> distinct(n_runs);
+  for (size_t t = 0; t < n_runs; ++t) distinct[t] = trace_ids[perm_[trace_begin_[t]]];
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::string index, ordinals, runs;
+  index.reserve(distinct.size() * 16 + n_runs * 3);
+  for (const TraceId& id : distinct) index.append(reinterpret_cast<const char*>(id.data()), id.size());
+  int64_t previous = 0;
   for (size_t t = 0; t < n_runs; ++t) {
     const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
-    ids.append(reinterpret_cast<const char*>(id.data()), id.size());
+    const int64_t ordinal = std::lower_bound(distinct.begin(), distinct.end(), id) - distinct.begin();
+    PutZigZag(&ordinals, ordinal - previous);
+    previous = ordinal;
     PutVarint(&runs, trace_begin_[t + 1] - trace_begin_[t]);
-    footer_.min_trace_id = std::min(footer_.min_trace_id, id);
-    footer_.max_trace_id = std::max(footer_.max_trace_id, id);
   }
   footer_.trace_count = n_runs;
-  ids.append(runs);
+  footer_.distinct_traces = distinct.size();
+  footer_.min_trace_id = distinct.front();
+  footer_.max_trace_id = distinct.back();
+  index.append(ordinals);
+  index.append(runs);
   footer_.trace_index.offset = offset_;
-  footer_.trace_index.length = ids.size();
-  footer_.trace_index.crc = crc32c::Mask(crc32c::Value(ids));
-  return Append(ids);
+  footer_.trace_index.length = index.size();
+  footer_.trace_index.crc = crc32c::Mask(crc32c::Value(index));
+  return Append(index);
 }
 
 // Parent ids as back-references: 0 = zero id, 1 = exception (raw id follows the refs),
