@@ -84,7 +84,8 @@ DS="$CACHE/spans-$SPANS-seed$SEED"
 KEY="spans=$SPANS seed=$SEED end=$END_EPOCH generator=$(sha1sum "$ROOT/bench/query_dataset.cc" | cut -c1-12)"
 FORMAT="$(sed -n 's/.*kSegmentFormatVersion = \([0-9]*\);.*/\1/p' "$ROOT/src/store/internal/segment_format.h")"
 BLOCK_ROWS="$(sed -n 's/.*kDefaultBlockRows = \([0-9]*\);.*/\1/p' "$ROOT/src/store/internal/segment_format.h")"
-WKEY="$KEY segment-format=$FORMAT block-rows=$BLOCK_ROWS"
+WRITER="$(cat "$ROOT/src/store/internal/segment_format.h" "$ROOT/src/store/internal/segment_writer.cc" | sha1sum | cut -c1-12)"
+WKEY="$KEY segment-format=$FORMAT block-rows=$BLOCK_ROWS writer=$WRITER"
 if [[ ! -f "$DS/dataset.done" || "$(cat "$DS/dataset.done")" != "$KEY" ]]; then
   say "generating $SPANS spans into $DS"
   rm -rf "$DS"
@@ -96,8 +97,8 @@ if [[ ! -f "$DS/dataset.done" || "$(cat "$DS/dataset.done")" != "$KEY" ]]; then
 else
   say "reusing the dataset in $DS"
 fi
-# The waggle store is rewritten (same rows, same seed) when the segment format or the block
-# size changes; the ClickHouse tables loaded from spans.tsv stay.
+# The waggle store is rewritten (same rows, same seed) when the segment format, the block size
+# or the segment writer changes; the ClickHouse tables loaded from spans.tsv stay.
 if [[ ! -f "$DS/waggle.done" || "$(cat "$DS/waggle.done")" != "$WKEY" ]]; then
   say "writing the waggle store (segment format $FORMAT) into $DS/waggle"
   rm -rf "$DS/waggle" "$DS/regen"
