@@ -49,6 +49,20 @@ struct ColumnView {
 
   uint8_t TypeAt(size_t r) const { return types ? types[r] : uniform; }
   bool all_null() const { return types == nullptr && uniform == 0; }
+  // The row's value as a number (an int converted, a double as is); false for other types and
+  // nulls.
+  bool NumberAt(size_t r, double* v) const {
+    const uint8_t t = TypeAt(r);
+    if (t == static_cast<uint8_t>(ValueType::kInt)) {
+      *v = static_cast<double>(ints[r]);
+      return true;
+    }
+    if (t == static_cast<uint8_t>(ValueType::kDouble)) {
+      *v = doubles[r];
+      return true;
+    }
+    return false;
+  }
 };
 
 inline uint8_t TypeCode(ValueType t) { return static_cast<uint8_t>(t); }

@@ -213,15 +213,9 @@ Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>&
   if (agg.input() == AggInput::kNumber) {
     numbers_.clear();
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = rows[k];
-      uint8_t t = col.TypeAt(r);
-      if (t == TypeCode(ValueType::kInt)) {
-        numbers_.push_back(static_cast<double>(col.ints[r]));
-      } else if (t == TypeCode(ValueType::kDouble)) {
-        numbers_.push_back(col.doubles[r]);
-      } else {
-        continue;
-      }
+      double v;
+      if (!col.NumberAt(rows[k], &v)) continue;
+      numbers_.push_back(v);
       fed_slots_.push_back(slots_[k]);
     }
     agg.AddNumbers(fed_slots_.data(), numbers_.data(), numbers_.size());
@@ -249,15 +243,8 @@ Status QueryWorker::DropRowsOutsideTopGroups() {
   bound_keys_.clear();
   size_t kept = 0;
   for (uint32_t r : rows_) {
-    double key = std::nan("");
-    if (!col.all_null()) {
-      const uint8_t t = col.TypeAt(r);
-      if (t == TypeCode(ValueType::kInt)) {
-        key = static_cast<double>(col.ints[r]);
-      } else if (t == TypeCode(ValueType::kDouble)) {
-        key = col.doubles[r];
-      }
-    }
+    double key;
+    if (!col.NumberAt(r, &key)) key = std::nan("");
     if (!top.largest) key = -key;
     if (std::isnan(key) ? top_threshold_->active() : !top_threshold_->MayEnter(key)) continue;
     rows_[kept++] = r;

@@ -272,9 +272,9 @@ class SegmentChunk final : public query::Chunk {
   StatusOr<const int64_t*> end_ns() override {
     if (ends_.empty()) {
       ASSIGN_OR_RETURN(const int64_t* start, start_ns());
-      ASSIGN_OR_RETURN(const DecodedBlock* d, Fixed(FixedColumn::kDuration));
+      ASSIGN_OR_RETURN(const int64_t* duration, duration_ns());
       ends_.resize(rows());
-      for (size_t r = 0; r < rows(); ++r) ends_[r] = start[r] + d->ints[r];
+      for (size_t r = 0; r < rows(); ++r) ends_[r] = start[r] + duration[r];
     }
     return ends_.data();
   }
@@ -435,9 +435,9 @@ Status SegmentChunk::Build(std::string_view name, ColumnBuffer* out) {
       return OkStatus();
     }
     case QueryColumn::kDurationMs: {
-      ASSIGN_OR_RETURN(const DecodedBlock* b, Fixed(FixedColumn::kDuration));
+      ASSIGN_OR_RETURN(const int64_t* d, duration_ns());  // decoded once per chunk
       std::vector<double> ms(n);
-      for (size_t r = 0; r < n; ++r) ms[r] = b->ints[r] > 0 ? static_cast<double>(b->ints[r]) / 1e6 : 0.0;
+      for (size_t r = 0; r < n; ++r) ms[r] = d[r] > 0 ? static_cast<double>(d[r]) / 1e6 : 0.0;
       out->AdoptDoubles(std::move(ms));
       return OkStatus();
     }
