@@ -47,6 +47,7 @@ struct Options {
   std::string wal_sync = "both";  // none | fsync | both
   std::string dir = "/tmp/store_append_bench";
   uint64_t seed = 42;
+  std::string columns_of;  // --columns: only print the breakdown of this segments directory
 };
 
 double ThreadCpuSeconds() {
@@ -93,10 +94,13 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->dir = v;
     } else if (a == "--seed" && value(&v)) {
       o->seed = std::strtoull(v.c_str(), nullptr, 10);
+    } else if (a == "--columns" && value(&v)) {
+      o->columns_of = v;
     } else {
       std::fprintf(stderr,
                    "usage: store_append_bench [--spans N] [--threads N] [--batch N]\n"
-                   "         [--wal-sync none|fsync|both] [--dir DIR] [--seed N]\n");
+                   "         [--wal-sync none|fsync|both] [--dir DIR] [--seed N]\n"
+                   "       store_append_bench --columns SEGMENTS_DIR   (bytes per column only)\n");
       return false;
     }
   }
@@ -166,6 +170,41 @@ bool ColumnBytes(const std::string& dir, std::map<std::string, uint64_t>* bytes)
     (*bytes)["(header, footer)"] += (*seg)->file_bytes() - in_blocks;
   }
   return true;
+}
+
+// Columns by descending bytes, skipping those under 0.1% of `all_bytes` and under 4 KiB.
+void PrintColumnBytes(const std::map<std::string, uint64_t>& cols, uint64_t all_bytes,
+                      uint64_t spans) {
+  std::vector<std::pair<uint64_t, std::string>> sorted;
+  for (const auto& [name, n] : cols) sorted.emplace_back(n, name);
+  std::sort(sorted.rbegin(), sorted.rend());
+  for (const auto& [n, name] : sorted) {
+    if (n * 100 < all_bytes / 10 && n < 4096) continue;
+    std::printf("    %-40s %7.3f bytes per span\n", name.c_str(), static_cast<double>(n) / spans);
+  }
+}
+
+// --columns DIR: the breakdown of segments someone else wrote (e.g. `waggle demo`'s), per row.
+int PrintSegmentsDir(const std::string& dir) {
+  std::map<std::string, uint64_t> cols;
+  uint64_t rows = 0, bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".wseg") continue;
+    auto seg = store_internal::Segment::Open(DefaultEnv(), e.path().string());
+    if (!seg.ok()) continue;  // ColumnBytes below reports it
+    rows += (*seg)->footer().row_count;
+    bytes += (*seg)->file_bytes();
+  }
+  if (!ColumnBytes(dir, &cols)) return 1;
+  if (rows == 0) {
+    std::fprintf(stderr, "store_append_bench: no rows in %s\n", dir.c_str());
+    return 1;
+  }
+  std::printf("%s: %llu rows, %llu bytes = %.2f bytes per row\n", dir.c_str(),
+              static_cast<unsigned long long>(rows), static_cast<unsigned long long>(bytes),
+              static_cast<double>(bytes) / rows);
+  PrintColumnBytes(cols, bytes, rows);
+  return 0;
 }
 
 int RunOnce(const Options& o, const std::vector<Template>& templates, const std::string& sync) {
@@ -256,14 +295,7 @@ int RunOnce(const Options& o, const std::vector<Template>& templates, const std:
               static_cast<double>(after.segment_bytes) / total.spans,
               static_cast<unsigned long long>(after.segment_bytes),
               static_cast<unsigned long long>(after.segments));
-  std::vector<std::pair<uint64_t, std::string>> sorted;
-  for (const auto& [name, n] : cols) sorted.emplace_back(n, name);
-  std::sort(sorted.rbegin(), sorted.rend());
-  for (const auto& [n, name] : sorted) {
-    if (n * 100 < after.segment_bytes / 10 && n < 4096) continue;  // < 0.1% and tiny
-    std::printf("    %-40s %7.3f bytes per span\n", name.c_str(),
-                static_cast<double>(n) / total.spans);
-  }
+  PrintColumnBytes(cols, after.segment_bytes, total.spans);
   std::error_code ec2;
   std::filesystem::remove_all(dir, ec2);
   return 0;
@@ -272,6 +304,7 @@ int RunOnce(const Options& o, const std::vector<Template>& templates, const std:
 int Main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, &o)) return 2;
+  if (!o.columns_of.empty()) return PrintSegmentsDir(o.columns_of);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Rng rng{o.seed};
   std::vector<Template> templates(o.threads);

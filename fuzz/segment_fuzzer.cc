@@ -1,6 +1,6 @@
 // libFuzzer target: untrusted bytes as a segment file (docs/formats/segment.md), opened and read
 // through a MemEnv. Checksums would stop almost every mutation at the first check, so the
-// harness seals the input instead: input = u8 version selector | u16 footer length | body |
+// harness seals the input instead: input = u8 version selector (2, 3 or 4) | u16 footer length | body |
 // footer; the harness decodes the footer, recomputes every block's checksum over the body,
 // re-encodes the footer and appends a trailer with the footer's checksum. The decoders behind
 // the checksums (trace index, validity, int/double/string encodings, parent references, start
@@ -59,7 +59,8 @@ void ReadEverything(const Segment& seg) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 3) return 0;
-  const uint32_t version = data[0] % 2 == 0 ? 3 : 2;
+  constexpr uint32_t kVersions[] = {3, 2, 4};  // selector % 3 (seeds: 0 = demo_v3, 2 = demo_v4)
+  const uint32_t version = kVersions[data[0] % 3];
   const size_t footer_len = std::min<size_t>(data[1] | (size_t{data[2]} << 8), size - 3);
   const std::string_view rest(reinterpret_cast<const char*>(data) + 3, size - 3);
   std::string file = SegmentHeader();

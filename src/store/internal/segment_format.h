@@ -18,7 +18,7 @@
 namespace waggle::store_internal {
 
 inline constexpr char kSegmentMagic[8] = {'W', 'A', 'G', 'G', 'L', 'S', 'E', 'G'};
-inline constexpr uint32_t kSegmentFormatVersion = 3;       // what this build writes
+inline constexpr uint32_t kSegmentFormatVersion = 4;       // what this build writes
 inline constexpr uint32_t kOldestSegmentFormatVersion = 2;  // the oldest it reads
 inline constexpr size_t kSegmentHeaderSize = 12;   // magic + fixed32 version
 inline constexpr size_t kSegmentTrailerSize = 20;  // fixed32 len, crc, version + magic

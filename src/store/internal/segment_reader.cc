@@ -136,6 +136,11 @@ Status Segment::LoadRunTraceIds(ByteReader* in) {
 Status Segment::LoadTraceIndex() {
   std::string buffer;
   ASSIGN_OR_RETURN(std::string_view data, ReadStored(footer_.trace_index, &buffer));
+  std::string raw_index;
+  if (footer_.format_version >= 4) {
+    RETURN_IF_ERROR(
+        Annotate(DecompressBlock(data, kMaxBlockRawBytes, &raw_index, &data), path_));
+  }
   const uint64_t n = footer_.trace_count;
   // Every run takes at least 2 bytes of the index (bounds the allocations below).
   if ((footer_.row_count > 0) != (n > 0) || data.size() / 2 < n || n > UINT32_MAX) {
@@ -227,9 +232,28 @@ const TraceId& Segment::TraceOfRow(uint64_t row) const {
 
 namespace {
 
-// valid[i] = 1 where parent reference i names a parent (0 = root; 1 = the next exception's 8
-// bytes, an all-zero one being a root too; other values a row of the block).
-bool PresenceOfParents(const std::vector<int64_t>& refs, std::string_view exceptions,
+// A parent-ref exception: the raw id (run == 0), or (version 4) row `offset` of the
+// (run - 1)-th run, ascending, of the row's trace.
+struct ParentException {
+  uint64_t run = 0;
+  uint64_t offset = 0;
+  std::string_view raw;
+};
+
+bool ReadParentExceptions(ByteReader* in, uint64_t n, bool run_refs,
+                          std::vector<ParentException>* out) {
+  out->resize(n);
+  for (ParentException& e : *out) {
+    if (run_refs && !in->ReadVarint(&e.run)) return false;
+    if (e.run == 0 ? !in->ReadBytes(8, &e.raw) : !in->ReadVarint(&e.offset)) return false;
+  }
+  return true;
+}
+
+// valid[i] = 1 where parent reference i names a parent (0 = root; 1 = the next exception, a
+// raw all-zero id being a root too; other values a row of the block).
+bool PresenceOfParents(const std::vector<int64_t>& refs,
+                       const std::vector<ParentException>& exceptions,
                        std::vector<uint8_t>* valid) {
   valid->assign(refs.size(), 0);
   size_t k = 0;
@@ -237,14 +261,14 @@ bool PresenceOfParents(const std::vector<int64_t>& refs, std::string_view except
     const uint64_t ref = static_cast<uint64_t>(refs[i]);
     if (ref == 0) continue;
     if (ref == 1) {
-      if ((k + 1) * 8 > exceptions.size()) return false;
-      const std::string_view id = exceptions.substr(8 * k++, 8);
-      (*valid)[i] = id.find_first_not_of('\0') != std::string_view::npos;
+      if (k == exceptions.size()) return false;
+      const ParentException& e = exceptions[k++];
+      (*valid)[i] = e.run != 0 || e.raw.find_first_not_of('\0') != std::string_view::npos;
       continue;
     }
     (*valid)[i] = 1;
   }
-  return k * 8 == exceptions.size();
+  return k == exceptions.size();
 }
 
 }  // namespace
@@ -301,6 +325,88 @@ bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
     row = run_end;
   }
   return row == rows;
+}
+
+bool Segment::RowOfTraceRun(uint64_t row, uint64_t k, uint64_t offset, uint64_t* target) const {
+  const size_t t = static_cast<size_t>(
+      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), row) - trace_starts_.begin() - 1);
+  size_t run = t;
+  if (!runs_by_trace_.empty()) {
+    const TraceId& id = trace_ids_[t];
+    auto it = std::lower_bound(runs_by_trace_.begin(), runs_by_trace_.end(), id,
+                               [this](uint32_t r, const TraceId& x) { return trace_ids_[r] < x; });
+    if (static_cast<uint64_t>(runs_by_trace_.end() - it) <= k || trace_ids_[it[k]] != id) {
+      return false;
+    }
+    run = it[k];
+  } else if (k != 0) {
+    return false;
+  }
+  if (offset >= trace_starts_[run + 1] - trace_starts_[run]) return false;
+  *target = trace_starts_[run] + offset;
+  return true;
+}
+
+Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail,
+                                 DecodedBlock* out) const {
+  const size_t rows = out->rows;
+  out->width = 8;
+  std::vector<int64_t> refs;
+  uint64_t n_exc;
+  std::vector<ParentException> exceptions;
+  if (!DecodeInts(in, rows, &refs) || !in->ReadVarint(&n_exc) || n_exc > rows ||
+      !ReadParentExceptions(in, n_exc, footer_.format_version >= 4, &exceptions)) {
+    return Corrupt(path_, "bad parent references");
+  }
+  if (detail == BlockDetail::kPresence) {
+    if (!PresenceOfParents(refs, exceptions, &out->valid)) return Corrupt(path_, "bad parent references");
+    return OkStatus();
+  }
+  const size_t span_column = fixed_column(FixedColumn::kSpanId);
+  ASSIGN_OR_RETURN(DecodedBlock spans, ReadBlock(span_column, block));
+  // Blocks of other runs' rows that exceptions refer to (few: one per other service, mostly).
+  std::vector<std::pair<size_t, DecodedBlock>> others;
+  auto span_id_at = [&](uint64_t row) -> StatusOr<const char*> {
+    const size_t b = static_cast<size_t>(row / footer_.block_rows);
+    const size_t i = static_cast<size_t>(row % footer_.block_rows);
+    if (b == block) return &spans.bytes[i * 8];
+    for (auto& [ob, d] : others) {
+      if (ob == b) return &d.bytes[i * 8];
+    }
+    ASSIGN_OR_RETURN(DecodedBlock d, ReadBlock(span_column, b));
+    others.emplace_back(b, std::move(d));
+    return &others.back().second.bytes[i * 8];
+  };
+  const uint64_t block_lo = uint64_t{block} * footer_.block_rows;
+  out->bytes.assign(rows * 8, '\0');
+  size_t k = 0;
+  for (size_t i = 0; i < rows; ++i) {
+    const uint64_t ref = static_cast<uint64_t>(refs[i]);
+    if (ref == 0) continue;
+    char* dst = &out->bytes[i * 8];
+    if (ref == 1) {
+      if (k == exceptions.size()) return Corrupt(path_, "bad parent references");
+      const ParentException& e = exceptions[k++];
+      if (e.run == 0) {
+        std::memcpy(dst, e.raw.data(), 8);
+        continue;
+      }
+      uint64_t target;
+      if (!RowOfTraceRun(block_lo + i, e.run - 1, e.offset, &target)) {
+        return Corrupt(path_, "bad parent reference to another run");
+      }
+      ASSIGN_OR_RETURN(const char* id, span_id_at(target));
+      std::memcpy(dst, id, 8);
+      continue;
+    }
+    const int64_t target = static_cast<int64_t>(i) - UnZigZag(ref - 1);
+    if (target < 0 || static_cast<uint64_t>(target) >= rows) {
+      return Corrupt(path_, "bad parent references");
+    }
+    std::memcpy(dst, &spans.bytes[target * 8], 8);
+  }
+  if (k != exceptions.size()) return Corrupt(path_, "bad parent references");
+  return OkStatus();
 }
 
 Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
@@ -373,36 +479,10 @@ Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
       }
       break;
     }
-    case Physical::kParentRef: {
-      out->width = 8;
-      std::vector<int64_t> refs;
-      uint64_t n_exc;
-      std::string_view exc;
-      ok = non_null == rows && DecodeInts(&in, rows, &refs) && in.ReadVarint(&n_exc) &&
-           n_exc <= rows && in.ReadBytes(n_exc * 8, &exc);
-      if (!ok) break;
-      if (detail == BlockDetail::kPresence) {
-        ok = PresenceOfParents(refs, exc, &out->valid);
-        break;
-      }
-      ASSIGN_OR_RETURN(DecodedBlock spans, ReadBlock(fixed_column(FixedColumn::kSpanId), block));
-      out->bytes.assign(rows * 8, '\0');
-      size_t k = 0;
-      for (size_t i = 0; i < rows && ok; ++i) {
-        uint64_t ref = static_cast<uint64_t>(refs[i]);
-        if (ref == 0) continue;
-        if (ref == 1) {
-          ok = k < n_exc;
-          if (ok) std::memcpy(&out->bytes[i * 8], &exc[8 * k++], 8);
-          continue;
-        }
-        int64_t target = static_cast<int64_t>(i) - UnZigZag(ref - 1);
-        ok = target >= 0 && static_cast<uint64_t>(target) < rows;
-        if (ok) std::memcpy(&out->bytes[i * 8], &spans.bytes[target * 8], 8);
-      }
-      ok = ok && k == n_exc;
+    case Physical::kParentRef:
+      ok = non_null == rows;
+      if (ok) RETURN_IF_ERROR(DecodeParentRefs(&in, block, detail, out));
       break;
-    }
   }
   if (!ok || !in.empty()) return Corrupt(path_, "bad block values");
   return OkStatus();

@@ -119,6 +119,13 @@ class Segment {
   StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
   Status DecodeValues(size_t column, size_t block, std::string_view raw, BlockDetail detail,
                       DecodedBlock* out) const;
+  // kParentRef values of block `block` (out->rows set): refs, then exceptions, which in
+  // version 4 may name rows of other blocks (their span ids are read).
+  Status DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail,
+                          DecodedBlock* out) const;
+  // The row `offset` of the k-th run (ascending) of the trace `row` belongs to; false when
+  // there is no such run or row.
+  bool RowOfTraceRun(uint64_t row, uint64_t k, uint64_t offset, uint64_t* target) const;
   // kStart values (u8 mode, then ints; see segment_writer.cc EncodeStarts).
   bool DecodeStarts(ByteReader* in, size_t block, size_t rows, std::vector<int64_t>* out) const;
   // Rows [begin, end) go to spans[offset...].

@@ -237,6 +237,67 @@ TEST(Segment, TraceLookupReturnsExactlyTheTrace) {
   EXPECT_TRUE(none.empty());
 }
 
+// Cruddur-shaped traces: a parent in another service's run (or in another block of the same
+// run) is stored as a small reference to that row, not as its 8-byte id; only a parent the
+// segment does not hold costs raw bytes.
+TEST(Segment, ParentsInOtherRunsAreRowReferencesNotRawIds) {
+  BatchBuilder b;
+  size_t cross_run_parents = 0;
+  for (int t = 0; t < 60; ++t) {
+    const TraceId trace = TestTraceId(t);
+    auto span = [&](int i) { return TestSpanId(t * 100 + i); };
+    b.Add(RowKind::kSpan, trace, span(0), SpanId{}, 1000, 9000, "load", "frontend-react-js");
+    b.Add(RowKind::kSpan, trace, span(1), span(0), 1100, 8900, "GET", "frontend-react-js");
+    b.Add(RowKind::kSpan, trace, span(2), span(1), 1200, 8800, "GET /home", "backend-flask");
+    b.Add(RowKind::kSpan, trace, span(3), span(2), 1300, 8700, "mock", "backend-flask");
+    cross_run_parents += 1;
+    for (int q = 0; q < 1 + t % 3; ++q, ++cross_run_parents) {
+      b.Add(RowKind::kSpan, trace, span(4 + q), span(3), 1400 + q, 1500 + q, "SELECT", "postgres");
+    }
+  }
+  // A parent outside the segment, and one trace of 40 rows crossing 16-row blocks.
+  b.Add(RowKind::kSpan, TestTraceId(500), TestSpanId(50'000), TestSpanId(99'999), 1, 2, "orphan", "cognito");
+  for (int i = 0; i < 40; ++i) {
+    b.Add(RowKind::kSpan, TestTraceId(600), TestSpanId(60'000 + i), i ? TestSpanId(60'000) : SpanId{},
+          10 + i, 20 + i, "batch", "worker");
+  }
+  Head head;
+  head.AddBatch(b.batch(), 1);
+  Written w = WriteAndOpen(head, 16, Compression::kNone);
+  ASSERT_TRUE(w.seg);
+  const uint64_t n = w.seg->rows();
+  auto rows = w.seg->ReadRows(0, n);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head)));
+
+  const size_t parent_column = w.seg->fixed_column(FixedColumn::kParentId);
+  uint64_t parent_bytes = 0;
+  for (size_t blk = 0; blk < w.seg->blocks(); ++blk) {
+    parent_bytes += w.seg->footer().columns[parent_column].blocks[blk].length;
+    auto presence = w.seg->ReadBlock(parent_column, blk, Segment::BlockDetail::kPresence);
+    ASSERT_TRUE(presence.ok()) << presence.status();
+    for (size_t i = 0; i < presence->rows; ++i) {
+      const Span& row = (*rows)[blk * 16 + i];
+      EXPECT_EQ(presence->IsValid(i), !IsZero(row.parent_span_id)) << blk << " " << i;
+    }
+  }
+  // Raw ids would cost 8 bytes per cross-run parent (plus the 16-row blocks' overhead).
+  EXPECT_LT(parent_bytes, 4 * cross_run_parents);
+  EXPECT_GT(8 * cross_run_parents, 2 * n);
+
+  // A lookup reads the trace's runs of three services and resolves their parents.
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  ASSERT_TRUE(w.seg->FindTrace(TestTraceId(7), &ranges));
+  ASSERT_EQ(ranges.size(), 3u);
+  auto trace = w.seg->ReadRowRanges(ranges);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  std::vector<Span> got;
+  for (const auto& part : *trace) got.insert(got.end(), part.begin(), part.end());
+  std::vector<Span> expected;
+  for (uint32_t r : head.TraceRows(TestTraceId(7))) expected.push_back(head.RowToSpan(r));
+  EXPECT_EQ(CanonicalAll(got), CanonicalAll(expected));
+}
+
 TEST(Segment, SummaryRowsCarryOnlyWhatATraceSummaryReads) {
   Head head;
   head.AddBatch(VariedBatch(100, 5), 1);
@@ -352,58 +413,74 @@ TEST(Segment, OneRangePerServiceEvenWhenTheHeadStoredItsNameTwice) {
   EXPECT_EQ(w.seg->footer().services[1].rows, 6667u);
 }
 
-// A version 2 file is a version 3 file of one service (both sort by trace id then) whose trace
-// index lists each run's id itself (no id table and ordinals) and whose footer has no service
-// ranges. This build must keep reading what the previous one wrote.
-TEST(Segment, ReadsVersionTwoFiles) {
+// Rewrites a version 4 file of one service, written uncompressed and without parent-ref
+// exceptions, as the older `version` (2 or 3) would have written it: version 3 stored the
+// trace index without a compression envelope; version 2 also had no id table and ordinals
+// (one id per run, one run per trace) and no service ranges in the footer.
+std::string DowngradeOneServiceFile(const std::string& v4, SegmentFooter footer, uint32_t version) {
+  const uint64_t runs = footer.trace_count;
+  EXPECT_EQ(footer.trace_index.offset, kSegmentHeaderSize);  // the index comes first
+  EXPECT_EQ(footer.distinct_traces, runs);  // one run per trace: ordinals 0, +1, ... (1 byte each)
+  const std::string stored = v4.substr(kSegmentHeaderSize, footer.trace_index.length);
+  ByteReader envelope(stored);
+  uint8_t compression = 0xff;
+  uint64_t raw_length = 0;
+  EXPECT_TRUE(envelope.ReadByte(&compression) && envelope.ReadVarint(&raw_length));
+  EXPECT_EQ(compression, 0);  // stored uncompressed
+  std::string index(envelope.rest());
+  EXPECT_EQ(index.size(), raw_length);
+  if (version == 2) index = index.substr(0, 16 * runs) + index.substr(16 * runs + runs);
+  const uint64_t shrink = stored.size() - index.size();
+  footer.format_version = version;
+  footer.trace_index.length = index.size();
+  footer.trace_index.crc = crc32c::Mask(crc32c::Value(index));
+  for (ColumnMeta& c : footer.columns) {
+    for (BlockMeta& m : c.blocks) m.offset -= shrink;
+  }
+  std::string old_footer;
+  EncodeFooter(footer, &old_footer);
+  const uint32_t footer_len = DecodeFixed32(v4.data() + v4.size() - kSegmentTrailerSize);
+  const size_t blocks_end = v4.size() - kSegmentTrailerSize - footer_len;
+  const size_t blocks_begin = kSegmentHeaderSize + stored.size();
+  std::string old = v4.substr(0, kSegmentHeaderSize) + index +
+                    v4.substr(blocks_begin, blocks_end - blocks_begin) + old_footer +
+                    SegmentTrailer(old_footer);
+  auto set_version = [&](size_t at) { std::string f; PutFixed32(&f, version); old.replace(at, 4, f); };
+  set_version(8);
+  set_version(old.size() - 12);
+  return old;
+}
+
+// This build must keep reading what the previous ones wrote.
+TEST(Segment, ReadsVersionTwoAndThreeFiles) {
   BatchBuilder b;
   for (int t = 0; t < 50; ++t) {
-    for (int s = 0; s < 3; ++s) {
+    for (int s = 0; s < 4; ++s) {  // 4 rows per trace, 16 per block: no trace crosses a block
       b.Add(RowKind::kSpan, TestTraceId(t), TestSpanId(t * 10 + s), s ? TestSpanId(t * 10) : SpanId{},
             1000 + t + s, 2000 + t, "op", "svc");
     }
   }
   Head head;
   head.AddBatch(b.batch(), 1);
-  Written w = WriteAndOpen(head, 16);
+  Written w = WriteAndOpen(head, 16, Compression::kNone);
   ASSERT_TRUE(w.seg);
-  const std::string v3 = ReadAll(w.env.get(), "/d/seg");
-  SegmentFooter footer = w.seg->footer();
-  ASSERT_EQ(footer.trace_index.offset, kSegmentHeaderSize);  // the index comes first
-  ASSERT_EQ(footer.distinct_traces, footer.trace_count);     // one run per trace: ordinals 0, +1, ...
-  const uint64_t runs = footer.trace_count;
-  const std::string index = v3.substr(kSegmentHeaderSize, footer.trace_index.length);
-  const std::string v2_index = index.substr(0, 16 * runs) + index.substr(16 * runs + runs);
-  const uint64_t shrink = index.size() - v2_index.size();
-  footer.format_version = 2;
-  footer.trace_index.length = v2_index.size();
-  footer.trace_index.crc = crc32c::Mask(crc32c::Value(v2_index));
-  for (ColumnMeta& c : footer.columns) {
-    for (BlockMeta& m : c.blocks) m.offset -= shrink;
+  const std::string v4 = ReadAll(w.env.get(), "/d/seg");
+  for (uint32_t version : {2u, 3u}) {
+    SCOPED_TRACE(version);
+    WriteAll(w.env.get(), "/d/old", DowngradeOneServiceFile(v4, w.seg->footer(), version));
+    auto seg = Segment::Open(w.env.get(), "/d/old");
+    ASSERT_TRUE(seg.ok()) << seg.status();
+    EXPECT_EQ((*seg)->footer().format_version, version);
+    // Version 2 does not know its services.
+    EXPECT_EQ((*seg)->ServiceRows("svc").has_value(), version == 3);
+    auto rows = (*seg)->ReadRows(0, (*seg)->rows());
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head)));
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    ASSERT_TRUE((*seg)->FindTrace(TestTraceId(17), &ranges));
+    ASSERT_EQ(ranges.size(), 1u);
+    EXPECT_EQ(ranges[0].second - ranges[0].first, 4u);
   }
-  std::string v2_footer;
-  EncodeFooter(footer, &v2_footer);
-  const uint32_t v3_footer_len = DecodeFixed32(v3.data() + v3.size() - kSegmentTrailerSize);
-  const size_t blocks_end = v3.size() - kSegmentTrailerSize - v3_footer_len;
-  const size_t blocks_begin = kSegmentHeaderSize + index.size();
-  std::string v2 = v3.substr(0, kSegmentHeaderSize) + v2_index +
-                   v3.substr(blocks_begin, blocks_end - blocks_begin) + v2_footer +
-                   SegmentTrailer(v2_footer);
-  auto set_version = [&](size_t at) { std::string f; PutFixed32(&f, 2); v2.replace(at, 4, f); };
-  set_version(8);
-  set_version(v2.size() - 12);
-  WriteAll(w.env.get(), "/d/v2", v2);
-  auto seg = Segment::Open(w.env.get(), "/d/v2");
-  ASSERT_TRUE(seg.ok()) << seg.status();
-  EXPECT_EQ((*seg)->footer().format_version, 2u);
-  EXPECT_FALSE((*seg)->ServiceRows("svc").has_value());  // v2 does not know its services
-  auto rows = (*seg)->ReadRows(0, (*seg)->rows());
-  ASSERT_TRUE(rows.ok()) << rows.status();
-  EXPECT_EQ(CanonicalAll(*rows), CanonicalAll(AllHeadRows(head)));
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  ASSERT_TRUE((*seg)->FindTrace(TestTraceId(17), &ranges));
-  ASSERT_EQ(ranges.size(), 1u);
-  EXPECT_EQ(ranges[0].second - ranges[0].first, 3u);
 }
 
 TEST(Segment, RejectsBadMagicVersionAndChecksums) {

@@ -32,6 +32,12 @@ class SegmentBuilder {
   void FindSameAs();
   void EncodeStarts(size_t lo, std::span<const int64_t> v, std::string* out);
   void EncodeParentRefs(size_t lo, size_t hi, std::string* out);
+  // Where `parent` is among the rows of the trace of run `run` in other runs (or in run `run`
+  // outside [lo, hi)): sets *k (the run's index among the trace's runs, ascending) and
+  // *offset (row within it). False when absent or the trace is too large to search.
+  bool FindParentInTrace(uint32_t run, const SpanId& parent, size_t lo, size_t hi, uint64_t* k,
+                         uint64_t* offset) const;
+  void GroupRunsByTrace(size_t distinct);
   void TrackInts(std::span<const int64_t> v, ColumnMeta* col);
   void TrackDoubles(std::span<const double> v, ColumnMeta* col);
 
@@ -44,6 +50,12 @@ class SegmentBuilder {
   std::vector<uint32_t> trace_of_pos_;
   // Sorted position of the first row of each run, then the row count.
   std::vector<uint32_t> trace_begin_;
+  // Runs grouped by trace: the runs of the trace with table position d are
+  // trace_runs_[trace_runs_begin_[d] .. trace_runs_begin_[d + 1]), ascending; ordinal_of_run_
+  // gives each run's d.
+  std::vector<uint32_t> ordinal_of_run_;
+  std::vector<uint32_t> trace_runs_begin_;
+  std::vector<uint32_t> trace_runs_;
   std::string buffer_;
   uint64_t offset_ = 0;
   SegmentFooter footer_;
@@ -165,9 +177,9 @@ void SegmentBuilder::SortRows() {
   trace_begin_.push_back(static_cast<uint32_t>(n));
 }
 
-// Version 3: the distinct trace ids, ascending, then per run the zigzag difference of its
-// trace's position in that table from the previous run's (small within a service, whose runs
-// ascend), then the run lengths.
+// The distinct trace ids, ascending, then per run the zigzag difference of its trace's
+// position in that table from the previous run's (small within a service, whose runs ascend),
+// then the run lengths; version 4 stores all of it in a block's compression envelope.
 Status SegmentBuilder::WriteTraceIndex() {
   const auto& trace_ids = head_.trace_ids();
   const size_t n_runs = trace_begin_.size() - 1;
@@ -176,12 +188,14 @@ Status SegmentBuilder::WriteTraceIndex() {
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   std::string index, ordinals, runs;
+  ordinal_of_run_.resize(n_runs);
   index.reserve(distinct.size() * 16 + n_runs * 3);
   for (const TraceId& id : distinct) index.append(reinterpret_cast<const char*>(id.data()), id.size());
   int64_t previous = 0;
   for (size_t t = 0; t < n_runs; ++t) {
     const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
     const int64_t ordinal = std::lower_bound(distinct.begin(), distinct.end(), id) - distinct.begin();
+    ordinal_of_run_[t] = static_cast<uint32_t>(ordinal);
     PutZigZag(&ordinals, ordinal - previous);
     previous = ordinal;
     PutVarint(&runs, trace_begin_[t + 1] - trace_begin_[t]);
@@ -192,15 +206,53 @@ Status SegmentBuilder::WriteTraceIndex() {
   footer_.max_trace_id = distinct.back();
   index.append(ordinals);
   index.append(runs);
+  GroupRunsByTrace(distinct.size());
+  stored_.clear();
+  CompressBlock(index, options_.compression, options_.zstd_level, &stored_);
   footer_.trace_index.offset = offset_;
-  footer_.trace_index.length = index.size();
-  footer_.trace_index.crc = crc32c::Mask(crc32c::Value(index));
-  return Append(index);
+  footer_.trace_index.length = stored_.size();
+  footer_.trace_index.crc = crc32c::Mask(crc32c::Value(stored_));
+  return Append(stored_);
 }
 
-// Parent ids as back-references: 0 = zero id, 1 = exception (raw id follows the refs),
-// else ZigZag(position - target) + 1 where `target` is a row of the same trace in this block
-// whose span id equals the parent id.
+void SegmentBuilder::GroupRunsByTrace(size_t distinct) {
+  trace_runs_begin_.assign(distinct + 1, 0);
+  for (uint32_t d : ordinal_of_run_) ++trace_runs_begin_[d + 1];
+  for (size_t d = 0; d < distinct; ++d) trace_runs_begin_[d + 1] += trace_runs_begin_[d];
+  trace_runs_.resize(ordinal_of_run_.size());
+  std::vector<uint32_t> next(trace_runs_begin_.begin(), trace_runs_begin_.end() - 1);
+  for (size_t run = 0; run < ordinal_of_run_.size(); ++run) {
+    trace_runs_[next[ordinal_of_run_[run]]++] = static_cast<uint32_t>(run);
+  }
+}
+
+// Parent ids as back-references: 0 = zero id, 1 = exception (listed after the refs), else
+// ZigZag(position - target) + 1 where `target` is a row of the same run in this block whose
+// span id equals the parent id. An exception names a row of another run of the trace (another
+// service, or the same run in another block) or, failing that, holds the raw id.
+bool SegmentBuilder::FindParentInTrace(uint32_t run, const SpanId& parent, size_t lo, size_t hi,
+                                       uint64_t* k, uint64_t* offset) const {
+  constexpr size_t kMaxSearchRows = 4096;  // a huge trace falls back to raw ids
+  const uint32_t d = ordinal_of_run_[run];
+  const uint32_t first = trace_runs_begin_[d], last = trace_runs_begin_[d + 1];
+  size_t rows = 0;
+  for (uint32_t i = first; i < last; ++i) rows += trace_begin_[trace_runs_[i] + 1] - trace_begin_[trace_runs_[i]];
+  if (rows > kMaxSearchRows) return false;
+  const auto& span_ids = head_.span_ids();
+  for (uint32_t i = first; i < last; ++i) {
+    const uint32_t r = trace_runs_[i];
+    for (size_t p = trace_begin_[r]; p < trace_begin_[r + 1]; ++p) {
+      if (r == run && p >= lo && p < hi) continue;  // the block's own rows were searched
+      if (span_ids[perm_[p]] == parent) {
+        *k = i - first;
+        *offset = p - trace_begin_[r];
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
   constexpr size_t kLinearScanRows = 32;  // short traces: a scan beats a hash map
   const auto& span_ids = head_.span_ids();
@@ -245,8 +297,15 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
             ZigZag(static_cast<int64_t>(p) - static_cast<int64_t>(target)) + 1);
       } else {
         ref = 1;
-        exceptions.append(reinterpret_cast<const char*>(parent.data()), parent.size());
         ++n_exceptions;
+        uint64_t k, offset;
+        if (FindParentInTrace(trace_of_pos_[p], parent, lo, hi, &k, &offset)) {
+          PutVarint(&exceptions, k + 1);
+          PutVarint(&exceptions, offset);
+        } else {
+          PutVarint(&exceptions, 0);
+          exceptions.append(reinterpret_cast<const char*>(parent.data()), parent.size());
+        }
       }
     }
     t = end;
