@@ -9,12 +9,14 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "query/internal/select_ranks.h"
 
 namespace waggle::query {
 
@@ -33,6 +35,8 @@ void Aggregator::AddIntervals(const uint32_t*, const int64_t*, const int64_t*, s
 }
 
 namespace {
+
+using internal::RankSelector;
 
 CalcValue NumberValue(double number) {
   CalcValue value;
@@ -93,6 +97,7 @@ class SlotLists {
   }
 
   size_t Count(uint32_t slot) const { return CountOf(lists_[slot]); }
+  size_t slots() const { return lists_.size(); }
 
   // Calls fn(const T* data, size_t n) for each stored run of `slot`, in insertion order.
   template <typename Fn>
@@ -104,10 +109,6 @@ class SlotLists {
                                          : static_cast<size_t>(run.capacity);
       fn(static_cast<const T*>(run.data), size);
     }
-  }
-
-  void AppendSlotTo(uint32_t slot, std::vector<T>* out) const {
-    ForEachRun(slot, [out](const T* data, size_t n) { out->insert(out->end(), data, data + n); });
   }
 
   // Calls fn(const T&) for every value of every slot.
@@ -379,22 +380,6 @@ size_t NearestRankIndex(uint32_t per_mille, size_t n) {
   return std::min(rank == 0 ? 0 : rank - 1, n - 1);
 }
 
-// Reorders data[lo, hi) so that data[i] is the value a full sort would put at i, for every i in
-// the ascending range [first, last) (all within [lo, hi); repeats allowed). Values must not be
-// NaN. Selects the wanted index nearest the middle first, then the indices on either side
-// within the part of the data on that side only, so each further selection runs over a shrinking
-// part of the data instead of all of it.
-void SelectIndices(double* data, size_t lo, size_t hi, const size_t* first, const size_t* last) {
-  if (first == last) return;
-  const size_t middle = lo + (hi - lo) / 2;
-  const size_t* pick = std::lower_bound(first, last, middle);
-  if (pick == last || (pick != first && middle - pick[-1] < *pick - middle)) --pick;
-  const size_t index = *pick;
-  std::nth_element(data + lo, data + index, data + hi);
-  SelectIndices(data, lo, index, first, std::lower_bound(first, last, index));
-  SelectIndices(data, index + 1, hi, std::upper_bound(first, last, index), last);
-}
-
 // The non-NaN values of one column per slot, and the percentiles wanted of them, all computed
 // together for a group (one gather of its values, one multi-index selection).
 //
@@ -417,16 +402,34 @@ class StoredNumbers {
     cache_.valid = false;
   }
 
-  void MergeSlot(uint32_t slot, const StoredNumbers& other, uint32_t other_slot) {
-    other.values_.ForEachRun(other_slot, [&](const double* data, size_t n) {
-      values_.AppendAll(slot, data, n);
-    });
+  // Makes the values of `other`'s slot part of `slot` without copying them: `other` is kept
+  // alive and must not change any more (the executor merges finished workers).
+  void MergeSlot(uint32_t slot, std::shared_ptr<const StoredNumbers> other, uint32_t other_slot) {
+    if (borrowed_.size() <= slot) borrowed_.resize(slot + 1);
+    borrowed_[slot].push_back(Borrowed{std::move(other), other_slot});
     cache_.valid = false;
   }
 
-  const SlotLists<double>& values() const { return values_; }
+  // Calls fn(const double* data, size_t n) for each stored run of `slot`'s values.
+  template <typename Fn>
+  void ForEachRun(uint32_t slot, Fn&& fn) const {
+    values_.ForEachRun(slot, fn);
+    if (slot >= borrowed_.size()) return;
+    for (const Borrowed& b : borrowed_[slot]) b.store->ForEachRun(b.slot, fn);
+  }
 
-  // The stored values; the finalisation scratch is not counted (the budget covers scanning).
+  // Calls fn(double) for every value of every slot.
+  template <typename Fn>
+  void ForEachValue(Fn&& fn) const {
+    for (uint32_t slot = 0; slot < std::max(values_.slots(), borrowed_.size()); ++slot) {
+      ForEachRun(slot, [&fn](const double* data, size_t n) {
+        for (size_t i = 0; i < n; ++i) fn(data[i]);
+      });
+    }
+  }
+
+  // The stored values (borrowed ones are counted by their own store while it scans); the
+  // finalisation scratch is not counted (the budget covers scanning).
   size_t MemoryBytes() const { return values_.MemoryBytes(); }
 
   // Adds a percentile to compute (once however often it is asked for); returns its position in
@@ -467,59 +470,52 @@ class StoredNumbers {
     Percentiles percentiles;
   };
 
-  // Gathers the group's values into scratch_, bucket after bucket, and selects the percentiles
-  // of each bucket's part (when asked for), then of the whole: selecting within a part only
-  // reorders that part, so the whole still holds exactly the group's values.
+  // Selects the percentiles of each bucket's values (when asked for), then of the whole
+  // group's, reading the stored runs where they are.
   void Compute(const uint32_t* bucket_slots, size_t buckets, bool per_bucket,
                Percentiles* out) const {
     const size_t wanted = per_milles_.size();
     out->summary.assign(wanted, kNoValue);
     out->per_bucket.assign(per_bucket ? buckets * wanted : 0, kNoValue);
+    if (wanted == 0) return;
+    group_parts_.clear();
     size_t total = 0;
     for (size_t b = 0; b < buckets; ++b) {
-      if (bucket_slots[b] != kNoSlot) total += values_.Count(bucket_slots[b]);
-    }
-    if (total == 0 || wanted == 0) return;
-    scratch_.clear();
-    scratch_.reserve(total);
-    size_t buckets_with_values = 0;
-    size_t last_bucket_with_values = 0;
-    for (size_t b = 0; b < buckets; ++b) {
       if (bucket_slots[b] == kNoSlot) continue;
-      const size_t begin = scratch_.size();
-      values_.AppendSlotTo(bucket_slots[b], &scratch_);
-      if (scratch_.size() == begin) continue;
-      ++buckets_with_values;
-      last_bucket_with_values = b;
-      if (per_bucket) SelectPercentiles(begin, scratch_.size(), &out->per_bucket[b * wanted]);
+      const size_t first_part = group_parts_.size();
+      size_t n = 0;
+      ForEachRun(bucket_slots[b], [&](const double* data, size_t count) {
+        if (count > 0) group_parts_.push_back({data, count});
+        n += count;
+      });
+      total += n;
+      if (per_bucket && n > 0) {
+        SelectPercentiles(std::span(group_parts_).subspan(first_part), n, &out->per_bucket[b * wanted]);
+      }
     }
-    if (per_bucket && buckets_with_values == 1) {
-      const double* only = &out->per_bucket[last_bucket_with_values * wanted];
-      std::copy(only, only + wanted, out->summary.begin());
-    } else {
-      SelectPercentiles(0, scratch_.size(), out->summary.data());
-    }
+    if (total > 0) SelectPercentiles(group_parts_, total, out->summary.data());
   }
 
-  // Writes every percentile of scratch_[begin, end), which is not empty, to out[0, wanted).
-  void SelectPercentiles(size_t begin, size_t end, double* out) const {
+  // Writes every percentile of the n > 0 values in `parts` to out[0, wanted).
+  void SelectPercentiles(std::span<const RankSelector::Part> parts, size_t n, double* out) const {
     indices_.clear();
-    for (uint32_t per_mille : per_milles_) {
-      indices_.push_back(begin + NearestRankIndex(per_mille, end - begin));
-    }
-    sorted_indices_ = indices_;
-    std::sort(sorted_indices_.begin(), sorted_indices_.end());
-    SelectIndices(scratch_.data(), begin, end, sorted_indices_.data(),
-                  sorted_indices_.data() + sorted_indices_.size());
-    for (size_t i = 0; i < indices_.size(); ++i) out[i] = scratch_[indices_[i]];
+    for (uint32_t per_mille : per_milles_) indices_.push_back(NearestRankIndex(per_mille, n));
+    selector_.Select(parts, n, indices_.data(), indices_.size(), out);
   }
+
+  struct Borrowed {
+    std::shared_ptr<const StoredNumbers> store;
+    uint32_t slot;
+  };
 
   SlotLists<double> values_;
   std::vector<uint32_t> per_milles_;
   mutable Cache cache_;
+  std::vector<std::vector<Borrowed>> borrowed_;  // by slot
   // Finalisation scratch, reused from group to group.
-  mutable std::vector<double> scratch_;
-  mutable std::vector<size_t> indices_, sorted_indices_;
+  mutable std::vector<RankSelector::Part> group_parts_;
+  mutable std::vector<size_t> indices_;
+  mutable RankSelector selector_;
 };
 
 // Base of the aggregators that answer from a StoredNumbers. Only the lead (the first aggregator
@@ -542,7 +538,7 @@ class StoredNumbersAggregator : public Aggregator {
   // so it leads its store iff this one does.
   void MergeSlot(uint32_t slot, const Aggregator& other, uint32_t other_slot) override {
     if (!lead_) return;
-    store_->MergeSlot(slot, *SameKind<StoredNumbersAggregator>(*this, other).store_, other_slot);
+    store_->MergeSlot(slot, SameKind<StoredNumbersAggregator>(*this, other).store_, other_slot);
   }
 
   size_t MemoryBytes() const override { return lead_ ? store_->MemoryBytes() : 0; }
@@ -597,7 +593,7 @@ class HeatmapAggregator final : public StoredNumbersAggregator {
   CalcOp op() const override { return CalcOp::kHeatmap; }
 
   void ExtendRange(double* lo, double* hi) const override {
-    store().values().ForEachValue([lo, hi](double v) {
+    store().ForEachValue([lo, hi](double v) {
       if (!std::isfinite(v)) return;
       *lo = std::min(*lo, v);
       *hi = std::max(*hi, v);
@@ -635,7 +631,7 @@ class HeatmapAggregator final : public StoredNumbersAggregator {
   bool CountInto(uint32_t slot, std::vector<uint64_t>* counts) const {
     if (slot == kNoSlot) return false;
     bool counted = false;
-    store().values().ForEachRun(slot, [&](const double* data, size_t n) {
+    store().ForEachRun(slot, [&](const double* data, size_t n) {
       for (size_t i = 0; i < n; ++i) {
         if (!std::isfinite(data[i])) continue;
         ++(*counts)[BucketOf(data[i])];

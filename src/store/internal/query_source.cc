@@ -269,6 +269,11 @@ class SegmentChunk final : public query::Chunk {
   bool StartsWithin(int64_t lo, int64_t hi) const override {
     return seg_.footer().min_start_ns >= lo && seg_.footer().max_start_ns < hi;
   }
+  bool AllRowsOfService(std::string_view service) const override {
+    const auto rows = seg_.ServiceRows(service);
+    const uint64_t lo = uint64_t{block_} * seg_.footer().block_rows;
+    return rows.has_value() && rows->first <= lo && lo + rows_ <= rows->second;
+  }
   StatusOr<const int64_t*> end_ns() override {
     if (ends_.empty()) {
       ASSIGN_OR_RETURN(const int64_t* start, start_ns());
