@@ -154,6 +154,17 @@ size_t QueryWorker::AssignSlotsByIdentity(const int64_t* start,
   const bool by_code_bucket = !by_id && cols.size() == 1 && cols[0].codes != nullptr &&
                               uint64_t{cols[0].dict_size} * buckets <= kMaxFastBuckets;
   if (by_code_bucket) slot_of_code_bucket_.assign(cols[0].dict_size * buckets, kNoSlot);
+  if (by_id && cols[0].codes != nullptr && cols[0].types == nullptr &&
+      cols[0].uniform == TypeCode(ValueType::kString)) {
+    // Every row a dictionary code: the slot of each code, found on its first row.
+    std::vector<uint32_t>& slot_of_code = code_ids_[0];
+    for (size_t k = 0; k < rows.size(); ++k) {
+      uint32_t& slot = slot_of_code[cols[0].codes[rows[k]]];
+      if (slot == kNoSlot) slot = SlotForRow(cols, rows[k], 0);
+      slots_[k] = slot;
+    }
+    return rows.size();
+  }
   size_t misses = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const uint32_t row = rows[k];
@@ -212,6 +223,12 @@ Status QueryWorker::Feed(Chunk& chunk, size_t calc, const std::vector<uint32_t>&
   fed_slots_.clear();
   if (agg.input() == AggInput::kNumber) {
     numbers_.clear();
+    if (col.types == nullptr && col.uniform == TypeCode(ValueType::kDouble)) {  // every row
+      numbers_.resize(n);
+      for (size_t k = 0; k < n; ++k) numbers_[k] = col.doubles[rows[k]];
+      agg.AddNumbers(slots_.data(), numbers_.data(), n);
+      return OkStatus();
+    }
     for (size_t k = 0; k < n; ++k) {
       double v;
       if (!col.NumberAt(rows[k], &v)) continue;
