@@ -250,30 +250,32 @@ bool ReadParentExceptions(ByteReader* in, uint64_t n, bool run_refs,
   return true;
 }
 
-// valid[i] = 1 where parent reference i names a parent (0 = root; 1 = the next exception, a
-// raw all-zero id being a root too; other values a row of the block).
-bool PresenceOfParents(const std::vector<int64_t>& refs,
-                       const std::vector<ParentException>& exceptions,
-                       std::vector<uint8_t>* valid) {
-  valid->assign(refs.size(), 0);
-  size_t k = 0;
-  for (size_t i = 0; i < refs.size(); ++i) {
-    const uint64_t ref = static_cast<uint64_t>(refs[i]);
-    if (ref == 0) continue;
-    if (ref == 1) {
-      if (k == exceptions.size()) return false;
-      const ParentException& e = exceptions[k++];
-      (*valid)[i] = e.run != 0 || e.raw.find_first_not_of('\0') != std::string_view::npos;
-      continue;
-    }
-    (*valid)[i] = 1;
-  }
-  return k == exceptions.size();
-}
-
 }  // namespace
 
+const DecodedBlock* Segment::SpanIdBlocks::Find(size_t block) const {
+  for (const auto& [b, d] : blocks_) {
+    if (b == block) return d.get();
+  }
+  return nullptr;
+}
+
+const DecodedBlock* Segment::SpanIdBlocks::Add(size_t block, DecodedBlock d) {
+  blocks_.emplace_back(block, std::make_unique<DecodedBlock>(std::move(d)));
+  return blocks_.back().second.get();
+}
+
+StatusOr<const DecodedBlock*> Segment::SpanIdBlock(size_t block, SpanIdBlocks* cache) const {
+  if (const DecodedBlock* d = cache->Find(block)) return d;
+  ASSIGN_OR_RETURN(DecodedBlock d, ReadBlock(fixed_column(FixedColumn::kSpanId), block));
+  return cache->Add(block, std::move(d));
+}
+
 StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block, BlockDetail detail) const {
+  return ReadBlockCached(column, block, detail, nullptr);
+}
+
+StatusOr<DecodedBlock> Segment::ReadBlockCached(size_t column, size_t block, BlockDetail detail,
+                                                SpanIdBlocks* cache) const {
   if (column >= footer_.columns.size() || block >= blocks()) {
     return absl::OutOfRangeError("no such segment block");
   }
@@ -286,7 +288,7 @@ StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block, BlockDeta
   std::string_view raw;
   RETURN_IF_ERROR(
       Annotate(DecompressBlock(stored, kMaxBlockRawBytes, out.raw_buffer.get(), &raw), path_));
-  RETURN_IF_ERROR(DecodeValues(column, block, raw, detail, &out));
+  RETURN_IF_ERROR(DecodeValues(column, block, raw, detail, cache, &out));
   return out;
 }
 
@@ -348,34 +350,34 @@ bool Segment::RowOfTraceRun(uint64_t row, uint64_t k, uint64_t offset, uint64_t*
 }
 
 Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail,
-                                 DecodedBlock* out) const {
+                                 SpanIdBlocks* cache, DecodedBlock* out) const {
   const size_t rows = out->rows;
   out->width = 8;
   std::vector<int64_t> refs;
   uint64_t n_exc;
-  std::vector<ParentException> exceptions;
-  if (!DecodeInts(in, rows, &refs) || !in->ReadVarint(&n_exc) || n_exc > rows ||
-      !ReadParentExceptions(in, n_exc, footer_.format_version >= 4, &exceptions)) {
+  if (!DecodeInts(in, rows, &refs) || !in->ReadVarint(&n_exc) || n_exc > rows) {
     return Corrupt(path_, "bad parent references");
   }
   if (detail == BlockDetail::kPresence) {
-    if (!PresenceOfParents(refs, exceptions, &out->valid)) return Corrupt(path_, "bad parent references");
+    // Every non-zero ref names a parent (a raw exception is never all zero), so the
+    // exceptions need not be parsed.
+    out->valid.resize(rows);
+    for (size_t i = 0; i < rows; ++i) out->valid[i] = refs[i] != 0;
+    std::string_view rest;
+    (void)in->ReadBytes(in->rest().size(), &rest);
     return OkStatus();
   }
-  const size_t span_column = fixed_column(FixedColumn::kSpanId);
-  ASSIGN_OR_RETURN(DecodedBlock spans, ReadBlock(span_column, block));
-  // Blocks of other runs' rows that exceptions refer to (few: one per other service, mostly).
-  std::vector<std::pair<size_t, DecodedBlock>> others;
+  std::vector<ParentException> exceptions;
+  if (!ReadParentExceptions(in, n_exc, footer_.format_version >= 4, &exceptions)) {
+    return Corrupt(path_, "bad parent references");
+  }
+  SpanIdBlocks local;  // when the caller keeps none
+  if (cache == nullptr) cache = &local;
+  ASSIGN_OR_RETURN(const DecodedBlock* own, SpanIdBlock(block, cache));
+  const DecodedBlock& spans = *own;
   auto span_id_at = [&](uint64_t row) -> StatusOr<const char*> {
-    const size_t b = static_cast<size_t>(row / footer_.block_rows);
-    const size_t i = static_cast<size_t>(row % footer_.block_rows);
-    if (b == block) return &spans.bytes[i * 8];
-    for (auto& [ob, d] : others) {
-      if (ob == b) return &d.bytes[i * 8];
-    }
-    ASSIGN_OR_RETURN(DecodedBlock d, ReadBlock(span_column, b));
-    others.emplace_back(b, std::move(d));
-    return &others.back().second.bytes[i * 8];
+    ASSIGN_OR_RETURN(const DecodedBlock* d, SpanIdBlock(static_cast<size_t>(row / footer_.block_rows), cache));
+    return &d->bytes[(row % footer_.block_rows) * 8];
   };
   const uint64_t block_lo = uint64_t{block} * footer_.block_rows;
   out->bytes.assign(rows * 8, '\0');
@@ -388,6 +390,9 @@ Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detai
       if (k == exceptions.size()) return Corrupt(path_, "bad parent references");
       const ParentException& e = exceptions[k++];
       if (e.run == 0) {
+        if (e.raw.find_first_not_of('\0') == std::string_view::npos) {
+          return Corrupt(path_, "bad parent reference: a raw exception of zeros");
+        }
         std::memcpy(dst, e.raw.data(), 8);
         continue;
       }
@@ -410,7 +415,7 @@ Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detai
 }
 
 Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
-                             BlockDetail detail, DecodedBlock* out) const {
+                             BlockDetail detail, SpanIdBlocks* cache, DecodedBlock* out) const {
   const ColumnMeta& col = footer_.columns[column];
   ByteReader in(raw);
   const size_t rows = block_row_count(block);
@@ -481,30 +486,48 @@ Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
     }
     case Physical::kParentRef:
       ok = non_null == rows;
-      if (ok) RETURN_IF_ERROR(DecodeParentRefs(&in, block, detail, out));
+      if (ok) RETURN_IF_ERROR(DecodeParentRefs(&in, block, detail, cache, out));
       break;
   }
   if (!ok || !in.empty()) return Corrupt(path_, "bad block values");
   return OkStatus();
 }
 
-Status Segment::FillColumn(size_t column, const std::vector<RowRange>& ranges,
-                           std::vector<Span>* spans) const {
+Status Segment::FillColumn(size_t column, const std::vector<RowRange>& ranges, RowDetail detail,
+                           SpanIdBlocks* cache, std::vector<Span>* spans) const {
   const ColumnMeta& col = footer_.columns[column];
   const uint64_t br = footer_.block_rows;
-  DecodedBlock d;
+  const bool span_ids = col.fixed && col.fixed_id == FixedColumn::kSpanId;
+  const bool parent_presence =
+      detail == RowDetail::kSummary && col.fixed && col.fixed_id == FixedColumn::kParentId;
+  DecodedBlock owned;
+  const DecodedBlock* d = nullptr;
   uint64_t decoded = UINT64_MAX;  // the block `d` holds; ranges are sorted, so each decodes once
   for (const RowRange& range : ranges) {
     for (uint64_t b = range.begin / br; b * br < range.end; ++b) {
       if (col.blocks[b].null_count == block_row_count(b)) continue;
       if (decoded != b) {
-        ASSIGN_OR_RETURN(d, ReadBlock(column, b));
+        if (span_ids) {
+          ASSIGN_OR_RETURN(d, SpanIdBlock(b, cache));
+        } else {
+          ASSIGN_OR_RETURN(owned, ReadBlockCached(column, b,
+                                                  parent_presence ? BlockDetail::kPresence
+                                                                  : BlockDetail::kValues,
+                                                  cache));
+          d = &owned;
+        }
         decoded = b;
       }
       const uint64_t lo = std::max(range.begin, b * br), hi = std::min(range.end, (b + 1) * br);
       for (uint64_t row = lo; row < hi; ++row) {
         const size_t i = row - b * br;
-        if (d.IsValid(i)) FillValue(col, d, i, &(*spans)[range.offset + (row - range.begin)]);
+        Span& span = (*spans)[range.offset + (row - range.begin)];
+        if (!d->IsValid(i)) continue;
+        if (parent_presence) {
+          span.parent_span_id = kParentPresent;
+        } else {
+          FillValue(col, *d, i, &span);
+        }
       }
     }
   }
@@ -606,9 +629,10 @@ StatusOr<std::vector<Span>> Segment::ReadRanges(const std::vector<RowRange>& ran
     ForEachRowTrace(r.begin, static_cast<size_t>(r.end - r.begin),
                     [&](size_t i, const TraceId& id) { spans[r.offset + i].trace_id = id; });
   }
+  SpanIdBlocks span_id_blocks;
   for (size_t c = 0; c < footer_.columns.size(); ++c) {
     if (detail == RowDetail::kSummary && !InSummary(footer_.columns[c])) continue;
-    RETURN_IF_ERROR(FillColumn(c, ranges, &spans));
+    RETURN_IF_ERROR(FillColumn(c, ranges, detail, &span_id_blocks, &spans));
   }
   for (Span& s : spans) {
     s.end_ns = static_cast<int64_t>(static_cast<uint64_t>(s.start_ns) +
@@ -631,12 +655,12 @@ Status Segment::ForEachRoot(
     for (int64_t s : start.ints) any = any || (s >= min_start && s < max_start);
     if (!any) continue;
     ASSIGN_OR_RETURN(DecodedBlock kind, ReadBlock(fixed_column(FixedColumn::kRowKind), b));
-    ASSIGN_OR_RETURN(DecodedBlock parent, ReadBlock(fixed_column(FixedColumn::kParentId), b));
+    ASSIGN_OR_RETURN(DecodedBlock parent, ReadBlock(fixed_column(FixedColumn::kParentId), b,
+                                                    BlockDetail::kPresence));
     ASSIGN_OR_RETURN(DecodedBlock service, ReadBlock(fixed_column(FixedColumn::kService), b));
-    static const char kZero[8] = {};
     for (size_t i = 0; i < start.rows; ++i) {
-      if (kind.ints[i] != static_cast<int64_t>(RowKind::kSpan) ||
-          std::memcmp(&parent.bytes[i * 8], kZero, 8) != 0 || start.ints[i] < min_start ||
+      if (kind.ints[i] != static_cast<int64_t>(RowKind::kSpan) || parent.IsValid(i) ||
+          start.ints[i] < min_start ||
           start.ints[i] >= max_start) {
         continue;
       }

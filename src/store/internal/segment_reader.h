@@ -96,9 +96,11 @@ class Segment {
   // The rows of several disjoint ranges [first, second), one vector per range in the order
   // given, decoding each (column, block) at most once: many traces of one segment at the cost
   // of reading the blocks they touch once.
-  // kSummary fills only what a trace summary reads (row kind, parent id, start, end, name,
-  // service, status code), leaving every other field empty.
+  // kSummary fills only what a trace summary reads (row kind, start, end, name, service,
+  // status code, and whether the row has a parent: its parent id is then kParentPresent, not
+  // the real one), leaving every other field empty.
   enum class RowDetail { kFull, kSummary };
+  static constexpr SpanId kParentPresent = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   StatusOr<std::vector<std::vector<Span>>> ReadRowRanges(
       std::vector<std::pair<uint64_t, uint64_t>> ranges,
       RowDetail detail = RowDetail::kFull) const;
@@ -117,11 +119,25 @@ class Segment {
   // The trace id of every run, from the index block's id part (which `in` is positioned at).
   Status LoadRunTraceIds(ByteReader* in);
   StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
+  // Span-id blocks decoded during one read, by block: the parent ids of a trace's runs refer
+  // to span ids of its other runs, which the same read decodes anyway.
+  class SpanIdBlocks {
+   public:
+    const DecodedBlock* Find(size_t block) const;
+    const DecodedBlock* Add(size_t block, DecodedBlock d);
+
+   private:
+    std::vector<std::pair<size_t, std::unique_ptr<DecodedBlock>>> blocks_;
+  };
+  // The span-id block `block`, from `cache` or read into it.
+  StatusOr<const DecodedBlock*> SpanIdBlock(size_t block, SpanIdBlocks* cache) const;
+  StatusOr<DecodedBlock> ReadBlockCached(size_t column, size_t block, BlockDetail detail,
+                                         SpanIdBlocks* cache) const;
   Status DecodeValues(size_t column, size_t block, std::string_view raw, BlockDetail detail,
-                      DecodedBlock* out) const;
+                      SpanIdBlocks* cache, DecodedBlock* out) const;
   // kParentRef values of block `block` (out->rows set): refs, then exceptions, which in
   // version 4 may name rows of other blocks (their span ids are read).
-  Status DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail,
+  Status DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail, SpanIdBlocks* cache,
                           DecodedBlock* out) const;
   // The row `offset` of the k-th run (ascending) of the trace `row` belongs to; false when
   // there is no such run or row.
@@ -135,8 +151,9 @@ class Segment {
   // REQUIRES: ranges sorted by begin, disjoint, inside the segment.
   StatusOr<std::vector<Span>> ReadRanges(const std::vector<RowRange>& ranges, uint64_t total,
                                          RowDetail detail = RowDetail::kFull) const;
-  Status FillColumn(size_t column, const std::vector<RowRange>& ranges,
-                    std::vector<Span>* spans) const;
+  // kSummary: a parent id is only marked present (kParentPresent), not read.
+  Status FillColumn(size_t column, const std::vector<RowRange>& ranges, RowDetail detail,
+                    SpanIdBlocks* cache, std::vector<Span>* spans) const;
   static void FillValue(const ColumnMeta& col, const DecodedBlock& d, size_t i, Span* span);
 
   Env* env_ = nullptr;
