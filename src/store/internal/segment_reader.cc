@@ -271,11 +271,11 @@ StatusOr<const DecodedBlock*> Segment::SpanIdBlock(size_t block, SpanIdBlocks* c
 }
 
 StatusOr<DecodedBlock> Segment::ReadBlock(size_t column, size_t block, BlockDetail detail) const {
-  return ReadBlockCached(column, block, detail, nullptr);
+  return ReadBlockCached(column, block, detail, nullptr, RowWindow{});
 }
 
 StatusOr<DecodedBlock> Segment::ReadBlockCached(size_t column, size_t block, BlockDetail detail,
-                                                SpanIdBlocks* cache) const {
+                                                SpanIdBlocks* cache, RowWindow window) const {
   if (column >= footer_.columns.size() || block >= blocks()) {
     return absl::OutOfRangeError("no such segment block");
   }
@@ -288,7 +288,7 @@ StatusOr<DecodedBlock> Segment::ReadBlockCached(size_t column, size_t block, Blo
   std::string_view raw;
   RETURN_IF_ERROR(
       Annotate(DecompressBlock(stored, kMaxBlockRawBytes, out.raw_buffer.get(), &raw), path_));
-  RETURN_IF_ERROR(DecodeValues(column, block, raw, detail, cache, &out));
+  RETURN_IF_ERROR(DecodeValues(column, block, raw, detail, cache, window, &out));
   return out;
 }
 
@@ -329,28 +329,21 @@ bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
   return row == rows;
 }
 
-bool Segment::RowOfTraceRun(uint64_t row, uint64_t k, uint64_t offset, uint64_t* target) const {
-  const size_t t = static_cast<size_t>(
-      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), row) - trace_starts_.begin() - 1);
-  size_t run = t;
-  if (!runs_by_trace_.empty()) {
-    const TraceId& id = trace_ids_[t];
-    auto it = std::lower_bound(runs_by_trace_.begin(), runs_by_trace_.end(), id,
-                               [this](uint32_t r, const TraceId& x) { return trace_ids_[r] < x; });
-    if (static_cast<uint64_t>(runs_by_trace_.end() - it) <= k || trace_ids_[it[k]] != id) {
-      return false;
-    }
-    run = it[k];
-  } else if (k != 0) {
-    return false;
+std::span<const uint32_t> Segment::TraceRuns(size_t t, uint32_t* self) const {
+  if (runs_by_trace_.empty()) {
+    *self = static_cast<uint32_t>(t);
+    return {self, 1};
   }
-  if (offset >= trace_starts_[run + 1] - trace_starts_[run]) return false;
-  *target = trace_starts_[run] + offset;
-  return true;
+  const TraceId& id = trace_ids_[t];
+  auto first = std::lower_bound(runs_by_trace_.begin(), runs_by_trace_.end(), id,
+                                [this](uint32_t r, const TraceId& x) { return trace_ids_[r] < x; });
+  auto last = first;
+  while (last != runs_by_trace_.end() && trace_ids_[*last] == id) ++last;
+  return {&*first, static_cast<size_t>(last - first)};
 }
 
 Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail,
-                                 SpanIdBlocks* cache, DecodedBlock* out) const {
+                                 SpanIdBlocks* cache, RowWindow window, DecodedBlock* out) const {
   const size_t rows = out->rows;
   out->width = 8;
   std::vector<int64_t> refs;
@@ -382,7 +375,14 @@ Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detai
   const uint64_t block_lo = uint64_t{block} * footer_.block_rows;
   out->bytes.assign(rows * 8, '\0');
   size_t k = 0;
+  // The run of row i (rows ascend, so it only moves forward) and, once needed, its trace's runs.
+  size_t run = static_cast<size_t>(
+      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), block_lo) - trace_starts_.begin() - 1);
+  size_t runs_of = SIZE_MAX;
+  std::span<const uint32_t> runs;
+  uint32_t self = 0;
   for (size_t i = 0; i < rows; ++i) {
+    while (run + 1 < trace_ids_.size() && trace_starts_[run + 1] <= block_lo + i) ++run;
     const uint64_t ref = static_cast<uint64_t>(refs[i]);
     if (ref == 0) continue;
     char* dst = &out->bytes[i * 8];
@@ -396,11 +396,16 @@ Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detai
         std::memcpy(dst, e.raw.data(), 8);
         continue;
       }
-      uint64_t target;
-      if (!RowOfTraceRun(block_lo + i, e.run - 1, e.offset, &target)) {
+      if (i < window.lo || i >= window.hi) continue;  // a row the read does not need
+      if (runs_of != run) {
+        runs = TraceRuns(run, &self);
+        runs_of = run;
+      }
+      if (e.run > runs.size() ||
+          e.offset >= trace_starts_[runs[e.run - 1] + 1] - trace_starts_[runs[e.run - 1]]) {
         return Corrupt(path_, "bad parent reference to another run");
       }
-      ASSIGN_OR_RETURN(const char* id, span_id_at(target));
+      ASSIGN_OR_RETURN(const char* id, span_id_at(trace_starts_[runs[e.run - 1]] + e.offset));
       std::memcpy(dst, id, 8);
       continue;
     }
@@ -415,7 +420,8 @@ Status Segment::DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detai
 }
 
 Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
-                             BlockDetail detail, SpanIdBlocks* cache, DecodedBlock* out) const {
+                             BlockDetail detail, SpanIdBlocks* cache, RowWindow window,
+                             DecodedBlock* out) const {
   const ColumnMeta& col = footer_.columns[column];
   ByteReader in(raw);
   const size_t rows = block_row_count(block);
@@ -486,7 +492,7 @@ Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
     }
     case Physical::kParentRef:
       ok = non_null == rows;
-      if (ok) RETURN_IF_ERROR(DecodeParentRefs(&in, block, detail, cache, out));
+      if (ok) RETURN_IF_ERROR(DecodeParentRefs(&in, block, detail, cache, window, out));
       break;
   }
   if (!ok || !in.empty()) return Corrupt(path_, "bad block values");
@@ -503,17 +509,24 @@ Status Segment::FillColumn(size_t column, const std::vector<RowRange>& ranges, R
   DecodedBlock owned;
   const DecodedBlock* d = nullptr;
   uint64_t decoded = UINT64_MAX;  // the block `d` holds; ranges are sorted, so each decodes once
-  for (const RowRange& range : ranges) {
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    const RowRange& range = ranges[r];
     for (uint64_t b = range.begin / br; b * br < range.end; ++b) {
       if (col.blocks[b].null_count == block_row_count(b)) continue;
       if (decoded != b) {
         if (span_ids) {
           ASSIGN_OR_RETURN(d, SpanIdBlock(b, cache));
         } else {
+          // The block's rows this read needs: from this range to the last range in the block.
+          RowWindow window;
+          window.lo = static_cast<size_t>(std::max(range.begin, b * br) - b * br);
+          size_t last = r;
+          while (last + 1 < ranges.size() && ranges[last + 1].begin < (b + 1) * br) ++last;
+          window.hi = static_cast<size_t>(std::min(ranges[last].end, (b + 1) * br) - b * br);
           ASSIGN_OR_RETURN(owned, ReadBlockCached(column, b,
                                                   parent_presence ? BlockDetail::kPresence
                                                                   : BlockDetail::kValues,
-                                                  cache));
+                                                  cache, window));
           d = &owned;
         }
         decoded = b;

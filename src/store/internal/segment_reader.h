@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,17 +132,22 @@ class Segment {
   };
   // The span-id block `block`, from `cache` or read into it.
   StatusOr<const DecodedBlock*> SpanIdBlock(size_t block, SpanIdBlocks* cache) const;
+  // Rows [lo, hi) of a block whose parent ids a read needs: references to other runs are
+  // resolved only there (other rows' parent ids come back zero unless in the same block).
+  struct RowWindow {
+    size_t lo = 0, hi = SIZE_MAX;
+  };
   StatusOr<DecodedBlock> ReadBlockCached(size_t column, size_t block, BlockDetail detail,
-                                         SpanIdBlocks* cache) const;
+                                         SpanIdBlocks* cache, RowWindow window) const;
   Status DecodeValues(size_t column, size_t block, std::string_view raw, BlockDetail detail,
-                      SpanIdBlocks* cache, DecodedBlock* out) const;
+                      SpanIdBlocks* cache, RowWindow window, DecodedBlock* out) const;
   // kParentRef values of block `block` (out->rows set): refs, then exceptions, which in
   // version 4 may name rows of other blocks (their span ids are read).
   Status DecodeParentRefs(ByteReader* in, size_t block, BlockDetail detail, SpanIdBlocks* cache,
-                          DecodedBlock* out) const;
-  // The row `offset` of the k-th run (ascending) of the trace `row` belongs to; false when
-  // there is no such run or row.
-  bool RowOfTraceRun(uint64_t row, uint64_t k, uint64_t offset, uint64_t* target) const;
+                          RowWindow window, DecodedBlock* out) const;
+  // The runs of run t's trace, ascending: a view of runs_by_trace_, or of *self = t when the
+  // segment has one run per trace.
+  std::span<const uint32_t> TraceRuns(size_t t, uint32_t* self) const;
   // kStart values (u8 mode, then ints; see segment_writer.cc EncodeStarts).
   bool DecodeStarts(ByteReader* in, size_t block, size_t rows, std::vector<int64_t>* out) const;
   // Rows [begin, end) go to spans[offset...].
