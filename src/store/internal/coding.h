@@ -18,13 +18,11 @@ inline int64_t UnZigZag(uint64_t v) {
   return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
 }
 
+// Bytes of v as a varint: ceil(bits / 7) for its bit length (at least 1), computed without a
+// loop as (bits * 9 + 64) / 64, which equals it for every length 1..64.
 inline size_t VarintLength(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+  const unsigned bits = 64 - static_cast<unsigned>(__builtin_clzll(v | 1));
+  return (bits * 9 + 64) / 64;
 }
 
 inline void PutVarint(std::string* out, uint64_t v) {

@@ -1,6 +1,7 @@
 #include "store/internal/column_codec.h"
 
 #include <lz4.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -25,9 +26,12 @@ int64_t WrapAdd(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
 
-// Sizes of every int encoding for `v` (non-empty).
+// Sizes of the int encodings for `v` (non-empty) that may be chosen; one that cannot beat
+// bit-packing (EncodeInts prefers bit-pack, then run-length, delta, plain on ties) is left at
+// SIZE_MAX without being sized. Lower bounds: plain >= n bytes, delta >= n + 1, run-length
+// >= 2 bytes per run + 1.
 struct IntPlan {
-  size_t plain = 0, delta = 0, bitpack = 0, rle = 0;
+  size_t plain = SIZE_MAX, delta = SIZE_MAX, bitpack = 0, rle = SIZE_MAX;
   uint64_t gcd = 1;
   int64_t min = 0;
   int width = 0;
@@ -36,31 +40,43 @@ struct IntPlan {
 
 IntPlan PlanInts(std::span<const int64_t> v) {
   IntPlan p;
+  const size_t n = v.size();
   int64_t min = v[0], max = v[0];
-  uint64_t gcd = 0;
-  size_t n_runs = 0, run_start = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    p.plain += VarintLength(ZigZag(v[i]));
+  size_t n_runs = 1;
+  for (size_t i = 1; i < n; ++i) {
     min = std::min(min, v[i]);
     max = std::max(max, v[i]);
-    if (i > 0) gcd = std::gcd(gcd, Magnitude(WrapSub(v[i], v[i - 1])));
-    if (i + 1 == v.size() || v[i + 1] != v[run_start]) {
-      p.rle += VarintLength(ZigZag(v[run_start])) + VarintLength(i + 1 - run_start);
-      ++n_runs;
-      run_start = i + 1;
-    }
+    n_runs += v[i] != v[i - 1];
   }
   p.constant = n_runs == 1;
-  p.rle += VarintLength(n_runs);
-  if (gcd == 0 || gcd > static_cast<uint64_t>(INT64_MAX)) gcd = 1;
-  p.gcd = gcd;
-  p.delta = VarintLength(gcd) + VarintLength(ZigZag(v[0]));
-  for (size_t i = 1; i < v.size(); ++i) {
-    p.delta += VarintLength(ZigZag(WrapSub(v[i], v[i - 1]) / static_cast<int64_t>(gcd)));
-  }
   p.min = min;
   p.width = BitWidth(static_cast<uint64_t>(max) - static_cast<uint64_t>(min));
-  p.bitpack = VarintLength(ZigZag(min)) + 1 + (v.size() * p.width + 7) / 8;
+  p.bitpack = VarintLength(ZigZag(min)) + 1 + (n * p.width + 7) / 8;
+  if (p.constant) return p;
+  if (2 * n_runs + 1 <= p.bitpack) {
+    p.rle = VarintLength(n_runs);
+    size_t run_start = 0;
+    for (size_t i = 1; i <= n; ++i) {
+      if (i == n || v[i] != v[run_start]) {
+        p.rle += VarintLength(ZigZag(v[run_start])) + VarintLength(i - run_start);
+        run_start = i;
+      }
+    }
+  }
+  if (n + 1 <= p.bitpack) {
+    uint64_t gcd = 0;
+    for (size_t i = 1; i < n && gcd != 1; ++i) gcd = std::gcd(gcd, Magnitude(WrapSub(v[i], v[i - 1])));
+    if (gcd == 0 || gcd > static_cast<uint64_t>(INT64_MAX)) gcd = 1;
+    p.gcd = gcd;
+    p.delta = VarintLength(gcd) + VarintLength(ZigZag(v[0]));
+    for (size_t i = 1; i < n; ++i) {
+      p.delta += VarintLength(ZigZag(WrapSub(v[i], v[i - 1]) / static_cast<int64_t>(gcd)));
+    }
+  }
+  if (n <= p.bitpack) {
+    p.plain = 0;
+    for (size_t i = 0; i < n; ++i) p.plain += VarintLength(ZigZag(v[i]));
+  }
   return p;
 }
 
@@ -349,17 +365,16 @@ bool ReadPacked(ByteReader* in, Shape shape, size_t width, std::string* text,
 
 }  // namespace
 
-void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
-  absl::flat_hash_map<std::string_view, uint32_t> index;
-  std::vector<std::string_view> dict;
-  std::vector<int64_t> codes;
-  codes.reserve(v.size());
-  index.reserve(v.size());  // no rehashing as the dictionary grows
-  for (std::string_view s : v) {
-    auto [it, inserted] = index.try_emplace(s, static_cast<uint32_t>(dict.size()));
-    if (inserted) dict.push_back(s);
-    codes.push_back(it->second);
-  }
+size_t StringViewHash::operator()(std::string_view s) const {
+  return static_cast<size_t>(XXH3_64bits(s.data(), s.size()));
+}
+
+namespace {
+
+// Writes v (whose distinct values are `dict`, v[i] == dict[codes[i]]) dictionary-coded or
+// plain, whichever is smaller, packed as UUIDs or hex when every value allows.
+void EncodeStringValues(std::span<const std::string_view> v, std::span<const std::string_view> dict,
+                        std::span<const int64_t> codes, std::string* out) {
   size_t hex_bytes = 0;
   const Shape shape = dict.empty() ? Shape::kText : ClassifyStrings(dict, &hex_bytes);
   const size_t width = shape == Shape::kUuid ? 16 : hex_bytes;
@@ -367,8 +382,13 @@ void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
     return shape == Shape::kText ? VarintLength(s.size()) + s.size() : width;
   };
   size_t plain_size = 0, dict_bytes = 0;
-  for (std::string_view s : v) plain_size += size_of(s);
-  for (std::string_view s : dict) dict_bytes += size_of(s);
+  if (shape == Shape::kText) {
+    for (std::string_view s : v) plain_size += size_of(s);
+    for (std::string_view s : dict) dict_bytes += size_of(s);
+  } else {
+    plain_size = v.size() * width;
+    dict_bytes = dict.size() * width;
+  }
   uint8_t flags = shape == Shape::kUuid ? kStringUuid : shape == Shape::kHex ? kStringHex : 0;
   size_t code_bytes = (v.size() * BitWidth(dict.empty() ? 0 : dict.size() - 1) + 7) / 8 + 3;
   const bool use_dict =
@@ -383,6 +403,41 @@ void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
     return;
   }
   for (std::string_view s : v) PutPacked(out, s, shape);
+}
+
+}  // namespace
+
+void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
+  absl::flat_hash_map<std::string_view, uint32_t> index;
+  std::vector<std::string_view> dict;
+  std::vector<int64_t> codes;
+  codes.reserve(v.size());
+  index.reserve(v.size());  // no rehashing as the dictionary grows
+  for (std::string_view s : v) {
+    auto [it, inserted] = index.try_emplace(s, static_cast<uint32_t>(dict.size()));
+    if (inserted) dict.push_back(s);
+    codes.push_back(it->second);
+  }
+  EncodeStringValues(v, dict, codes, out);
+}
+
+void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint32_t> ids,
+                       StringEncodeScratch* scratch, std::string* out) {
+  scratch->entry_of_id.clear();
+  scratch->entry_of_string.clear();
+  scratch->dict.clear();
+  scratch->codes.clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    auto [it, new_id] = scratch->entry_of_id.try_emplace(ids[i], 0);
+    if (new_id) {
+      auto [entry, new_string] = scratch->entry_of_string.try_emplace(
+          v[i], static_cast<uint32_t>(scratch->dict.size()));
+      if (new_string) scratch->dict.push_back(v[i]);
+      it->second = entry->second;
+    }
+    scratch->codes.push_back(it->second);
+  }
+  EncodeStringValues(v, scratch->dict, scratch->codes, out);
 }
 
 bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out) {
@@ -445,27 +500,8 @@ bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out) {
 
 void EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
   const size_t n = valid.size();
-  size_t non_null = 0, runs = 1, run_bytes = 0, valid_gaps = 0, null_gaps = 0;
-  size_t run_len = 0, last_valid = 0, last_null = 0, n_valid = 0, n_null = 0;
-  uint8_t state = 1;  // runs start with a valid run (possibly empty)
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t b = valid[i] != 0;
-    non_null += b;
-    if (b != state) {
-      run_bytes += VarintLength(run_len);
-      ++runs;
-      run_len = 0;
-      state = b;
-    }
-    ++run_len;
-    if (b) {
-      valid_gaps += VarintLength(n_valid++ == 0 ? i : i - last_valid - 1);
-      last_valid = i;
-    } else {
-      null_gaps += VarintLength(n_null++ == 0 ? i : i - last_null - 1);
-      last_null = i;
-    }
-  }
+  size_t non_null = 0, transitions = 0;
+  for (size_t i = 0; i < n; ++i) non_null += valid[i] != 0;
   if (non_null == n) {
     out->push_back(0);
     return;
@@ -474,10 +510,41 @@ void EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
     out->push_back(1);
     return;
   }
-  run_bytes += VarintLength(run_len) + VarintLength(runs);
-  valid_gaps += VarintLength(n_valid);
-  null_gaps += VarintLength(n_null);
-  const size_t bitmap = (n + 7) / 8;
+  for (size_t i = 1; i < n; ++i) transitions += (valid[i] != 0) != (valid[i - 1] != 0);
+  // Each encoding's exact size, computed only when it might beat the bitmap: runs cost at
+  // least a byte per run plus the count, a listed row at least a byte plus the count.
+  const size_t bitmap_bytes = (n + 7) / 8;
+  constexpr size_t kWorse = SIZE_MAX;
+  size_t run_bytes = kWorse, valid_gaps = kWorse, null_gaps = kWorse;
+  size_t runs = 1;  // runs start with a valid run (possibly empty)
+  uint8_t state = 1;
+  if (transitions + 2 <= bitmap_bytes) {
+    run_bytes = 0;
+    size_t run_len = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t b = valid[i] != 0;
+      if (b != state) {
+        run_bytes += VarintLength(run_len);
+        ++runs;
+        run_len = 0;
+        state = b;
+      }
+      ++run_len;
+    }
+    run_bytes += VarintLength(run_len) + VarintLength(runs);
+  }
+  auto gap_bytes = [&](uint8_t want, size_t count) {
+    size_t bytes = VarintLength(count), last = 0, seen = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if ((valid[i] != 0) != want) continue;
+      bytes += VarintLength(seen++ == 0 ? i : i - last - 1);
+      last = i;
+    }
+    return bytes;
+  };
+  if (non_null < bitmap_bytes) valid_gaps = gap_bytes(1, non_null);
+  if (n - non_null < bitmap_bytes) null_gaps = gap_bytes(0, n - non_null);
+  const size_t bitmap = bitmap_bytes;
   const size_t best = std::min({bitmap, run_bytes, valid_gaps, null_gaps});
   if (best == bitmap) {
     out->push_back(2);
@@ -504,7 +571,7 @@ void EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
   } else {
     const uint8_t want = best == valid_gaps ? 1 : 0;
     out->push_back(want ? 4 : 5);
-    PutVarint(out, want ? n_valid : n_null);
+    PutVarint(out, want ? non_null : n - non_null);
     size_t prev = 0;
     bool first = true;
     for (size_t i = 0; i < n; ++i) {

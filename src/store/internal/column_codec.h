@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/status.h"
 #include "store/internal/coding.h"
 
@@ -51,6 +52,23 @@ void EncodeDoubles(std::span<const double> values, std::string* out);
 bool DecodeDoubles(ByteReader* in, size_t n, std::vector<double>* out);  // appends n values
 
 void EncodeStrings(std::span<const std::string_view> values, std::string* out);
+
+// Hashes strings with XXH3 (absl's hash of std::string_view falls back to std::hash).
+struct StringViewHash {
+  size_t operator()(std::string_view s) const;
+};
+// Reusable memory of EncodeStringsById (one per writing thread).
+struct StringEncodeScratch {
+  absl::flat_hash_map<uint32_t, uint32_t> entry_of_id;
+  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> entry_of_string;
+  std::vector<std::string_view> dict;
+  std::vector<int64_t> codes;
+};
+// EncodeStrings where ids[i] names values[i]'s string (equal ids: equal strings; equal
+// strings may have several ids), so a string is hashed once per distinct id, not per row. The
+// encoding is the same as EncodeStrings'.
+void EncodeStringsById(std::span<const std::string_view> values, std::span<const uint32_t> ids,
+                       StringEncodeScratch* scratch, std::string* out);
 
 // Strings decoded from a block. Views point into the bytes that were decoded.
 struct DecodedStrings {

@@ -37,7 +37,7 @@ class SegmentBuilder {
   // *offset (row within it). False when absent or the trace is too large to search.
   bool FindParentInTrace(uint32_t run, const SpanId& parent, size_t lo, size_t hi, uint64_t* k,
                          uint64_t* offset) const;
-  void GroupRunsByTrace(size_t distinct);
+  void GroupRunsByTrace();
   void TrackInts(std::span<const int64_t> v, ColumnMeta* col);
   void TrackDoubles(std::span<const double> v, ColumnMeta* col);
 
@@ -64,6 +64,8 @@ class SegmentBuilder {
   // (scattered writes per value, then a sequential scan: no random reads per row).
   std::vector<uint32_t> value_at_pos_;
   std::string raw_, stored_;
+  std::vector<uint32_t> string_ids_;  // the head pool codes of a block's strings
+  StringEncodeScratch string_scratch_;
   // By attribute column (head order): footer index of an earlier string column whose value
   // equals this column's in every row where this one has a value, or -1.
   std::vector<int64_t> same_as_;
@@ -183,30 +185,27 @@ void SegmentBuilder::SortRows() {
 Status SegmentBuilder::WriteTraceIndex() {
   const auto& trace_ids = head_.trace_ids();
   const size_t n_runs = trace_begin_.size() - 1;
-  std::vector<TraceId> distinct(n_runs);
-  for (size_t t = 0; t < n_runs; ++t) distinct[t] = trace_ids[perm_[trace_begin_[t]]];
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  GroupRunsByTrace();
+  const size_t distinct = trace_runs_begin_.size() - 1;
   std::string index, ordinals, runs;
-  ordinal_of_run_.resize(n_runs);
-  index.reserve(distinct.size() * 16 + n_runs * 3);
-  for (const TraceId& id : distinct) index.append(reinterpret_cast<const char*>(id.data()), id.size());
+  index.reserve(distinct * 16 + n_runs * 3);
+  for (size_t d = 0; d < distinct; ++d) {
+    const TraceId& id = trace_ids[perm_[trace_begin_[trace_runs_[trace_runs_begin_[d]]]]];
+    index.append(reinterpret_cast<const char*>(id.data()), id.size());
+  }
   int64_t previous = 0;
   for (size_t t = 0; t < n_runs; ++t) {
-    const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
-    const int64_t ordinal = std::lower_bound(distinct.begin(), distinct.end(), id) - distinct.begin();
-    ordinal_of_run_[t] = static_cast<uint32_t>(ordinal);
+    const int64_t ordinal = ordinal_of_run_[t];
     PutZigZag(&ordinals, ordinal - previous);
     previous = ordinal;
     PutVarint(&runs, trace_begin_[t + 1] - trace_begin_[t]);
   }
   footer_.trace_count = n_runs;
-  footer_.distinct_traces = distinct.size();
-  footer_.min_trace_id = distinct.front();
-  footer_.max_trace_id = distinct.back();
+  footer_.distinct_traces = distinct;
+  footer_.min_trace_id = trace_ids[perm_[trace_begin_[trace_runs_.front()]]];
+  footer_.max_trace_id = trace_ids[perm_[trace_begin_[trace_runs_[trace_runs_begin_[distinct - 1]]]]];
   index.append(ordinals);
   index.append(runs);
-  GroupRunsByTrace(distinct.size());
   stored_.clear();
   CompressBlock(index, options_.compression, options_.zstd_level, &stored_);
   footer_.trace_index.offset = offset_;
@@ -215,15 +214,39 @@ Status SegmentBuilder::WriteTraceIndex() {
   return Append(stored_);
 }
 
-void SegmentBuilder::GroupRunsByTrace(size_t distinct) {
-  trace_runs_begin_.assign(distinct + 1, 0);
-  for (uint32_t d : ordinal_of_run_) ++trace_runs_begin_[d + 1];
-  for (size_t d = 0; d < distinct; ++d) trace_runs_begin_[d + 1] += trace_runs_begin_[d];
-  trace_runs_.resize(ordinal_of_run_.size());
-  std::vector<uint32_t> next(trace_runs_begin_.begin(), trace_runs_begin_.end() - 1);
-  for (size_t run = 0; run < ordinal_of_run_.size(); ++run) {
-    trace_runs_[next[ordinal_of_run_[run]]++] = static_cast<uint32_t>(run);
+// Sorts the runs by (trace id, run) on flat big-endian keys (no memcmp per comparison) and
+// numbers the distinct ids in that order.
+void SegmentBuilder::GroupRunsByTrace() {
+  struct RunKey {
+    uint64_t hi, lo;
+    uint32_t run;
+  };
+  const auto& trace_ids = head_.trace_ids();
+  const size_t n_runs = trace_begin_.size() - 1;
+  std::vector<RunKey> keys(n_runs);
+  for (size_t t = 0; t < n_runs; ++t) {
+    const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
+    uint64_t hi, lo;
+    std::memcpy(&hi, id.data(), 8);
+    std::memcpy(&lo, id.data() + 8, 8);
+    keys[t] = RunKey{__builtin_bswap64(hi), __builtin_bswap64(lo), static_cast<uint32_t>(t)};
   }
+  std::sort(keys.begin(), keys.end(), [](const RunKey& a, const RunKey& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    return a.run < b.run;
+  });
+  ordinal_of_run_.resize(n_runs);
+  trace_runs_.resize(n_runs);
+  trace_runs_begin_.clear();
+  for (size_t i = 0; i < n_runs; ++i) {
+    if (i == 0 || keys[i].hi != keys[i - 1].hi || keys[i].lo != keys[i - 1].lo) {
+      trace_runs_begin_.push_back(static_cast<uint32_t>(i));
+    }
+    trace_runs_[i] = keys[i].run;
+    ordinal_of_run_[keys[i].run] = static_cast<uint32_t>(trace_runs_begin_.size() - 1);
+  }
+  trace_runs_begin_.push_back(static_cast<uint32_t>(n_runs));
 }
 
 // Parent ids as back-references: 0 = zero id, 1 = exception (listed after the refs), else
@@ -407,10 +430,14 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
       TrackInts(ints, &col);
     } else if (col.physical == Physical::kString) {
       strs.clear();
+      string_ids_.clear();
       const auto& codes = head_.strings(c);
-      for (size_t p = lo; p < hi; ++p) strs.push_back(head_.pool().Get(codes[perm_[p]]));
+      for (size_t p = lo; p < hi; ++p) {
+        string_ids_.push_back(codes[perm_[p]]);
+        strs.push_back(head_.pool().Get(string_ids_.back()));
+      }
       EncodeValidity(valid, &raw_);
-      EncodeStrings(strs, &raw_);
+      EncodeStringsById(strs, string_ids_, &string_scratch_, &raw_);
     } else if (col.physical == Physical::kParentRef) {
       EncodeValidity(valid, &raw_);
       EncodeParentRefs(lo, hi, &raw_);
@@ -464,6 +491,7 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
     ints.clear();
     doubles.clear();
     strs.clear();
+    string_ids_.clear();
     size_t present = 0;
     for (size_t p = lo; p < hi; ++p) {
       const uint32_t i = value_at_pos_[p];
@@ -472,7 +500,10 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
       ++present;
       valid[p - lo] = 1;
       switch (c.type) {
-        case ValueType::kString: strs.push_back(head_.pool().Get(c.narrow[i])); break;
+        case ValueType::kString:
+          string_ids_.push_back(c.narrow[i]);
+          strs.push_back(head_.pool().Get(c.narrow[i]));
+          break;
         case ValueType::kBool: ints.push_back(c.narrow[i]); break;
         case ValueType::kInt: ints.push_back(static_cast<int64_t>(c.wide[i])); break;
         case ValueType::kDouble: doubles.push_back(BitsDouble(c.wide[i])); break;
@@ -491,7 +522,7 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
         raw_.push_back(static_cast<char>(StringEncoding::kSameAs));
         PutVarint(&raw_, static_cast<uint64_t>(same_as));
       } else {
-        EncodeStrings(strs, &raw_);
+        EncodeStringsById(strs, string_ids_, &string_scratch_, &raw_);
       }
     }
     RETURN_IF_ERROR(EmitBlock(raw_, nulls, &col));
