@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <memory>
@@ -299,11 +300,17 @@ namespace {
 
 enum class Shape { kText, kUuid, kHex };
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // uppercase and anything else: not packable
-}
+// The value of each lowercase hex digit; -1 for every other byte (uppercase included: not
+// packable).
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  return t;
+}();
+
+inline int HexDigit(char c) { return kHexValue[static_cast<uint8_t>(c)]; }
 
 bool IsLowerHex(std::string_view s) {
   for (char c : s) {
@@ -313,12 +320,12 @@ bool IsLowerHex(std::string_view s) {
 }
 
 bool IsCanonicalUuid(std::string_view s) {
-  if (s.size() != 36) return false;
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+  int any_bad = 0;  // the sign bit of any digit's value
   for (size_t i = 0; i < 36; ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : HexDigit(s[i]) < 0) return false;
+    if (i != 8 && i != 13 && i != 18 && i != 23) any_bad |= HexDigit(s[i]);
   }
-  return true;
+  return any_bad >= 0;
 }
 
 // The packed shape shared by every value of `v` (non-empty), and for kHex the byte length.
@@ -338,9 +345,12 @@ void PutPacked(std::string* out, std::string_view s, Shape shape) {
     PutLengthPrefixed(out, s);
     return;
   }
+  const size_t at = out->size();
+  out->resize(at + (shape == Shape::kUuid ? 16 : s.size() / 2));
+  char* dst = out->data() + at;
   for (size_t i = 0; i + 1 < s.size(); i += 2) {
     if (s[i] == '-') ++i;  // UUID dashes sit before an even digit index
-    out->push_back(static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1])));
+    *dst++ = static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1]));
   }
 }
 
@@ -427,7 +437,12 @@ void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint
   scratch->entry_of_string.clear();
   scratch->dict.clear();
   scratch->codes.clear();
+  constexpr size_t kProbe = 64;  // a block whose first values are all distinct goes plain
   for (size_t i = 0; i < v.size(); ++i) {
+    if (i == kProbe && scratch->dict.size() == kProbe && v.size() >= 4 * kProbe) {
+      EncodeStringValues(v, v, {}, out);  // a dictionary as long as the values never wins
+      return;
+    }
     auto [it, new_id] = scratch->entry_of_id.try_emplace(ids[i], 0);
     if (new_id) {
       auto [entry, new_string] = scratch->entry_of_string.try_emplace(
