@@ -433,7 +433,11 @@ void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
 
 void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint32_t> ids,
                        StringEncodeScratch* scratch, std::string* out) {
-  scratch->entry_of_id.clear();
+  if (++scratch->block == 0) {  // the counter wrapped: forget every stamp
+    std::fill(scratch->id_block.begin(), scratch->id_block.end(), 0);
+    scratch->block = 1;
+  }
+  const uint32_t block = scratch->block;
   scratch->entry_of_string.clear();
   scratch->dict.clear();
   scratch->codes.clear();
@@ -443,14 +447,20 @@ void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint
       EncodeStringValues(v, v, {}, out);  // a dictionary as long as the values never wins
       return;
     }
-    auto [it, new_id] = scratch->entry_of_id.try_emplace(ids[i], 0);
-    if (new_id) {
+    const uint32_t id = ids[i];
+    if (id >= scratch->id_block.size()) {
+      const size_t size = std::max<size_t>(id + 1, scratch->id_block.size() * 2);
+      scratch->id_block.resize(size, 0);
+      scratch->entry_of_id.resize(size);
+    }
+    if (scratch->id_block[id] != block) {
       auto [entry, new_string] = scratch->entry_of_string.try_emplace(
           v[i], static_cast<uint32_t>(scratch->dict.size()));
       if (new_string) scratch->dict.push_back(v[i]);
-      it->second = entry->second;
+      scratch->id_block[id] = block;
+      scratch->entry_of_id[id] = entry->second;
     }
-    scratch->codes.push_back(it->second);
+    scratch->codes.push_back(scratch->entry_of_id[id]);
   }
   EncodeStringValues(v, scratch->dict, scratch->codes, out);
 }

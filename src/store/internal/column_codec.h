@@ -59,7 +59,10 @@ struct StringViewHash {
 };
 // Reusable memory of EncodeStringsById (one per writing thread).
 struct StringEncodeScratch {
-  absl::flat_hash_map<uint32_t, uint32_t> entry_of_id;
+  // By id: the dictionary entry, valid while id_block[id] == block (a counter per call).
+  std::vector<uint32_t> entry_of_id;
+  std::vector<uint32_t> id_block;
+  uint32_t block = 0;
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> entry_of_string;
   std::vector<std::string_view> dict;
   std::vector<int64_t> codes;

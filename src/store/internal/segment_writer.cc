@@ -65,6 +65,7 @@ class SegmentBuilder {
   std::vector<uint32_t> value_at_pos_;
   std::string raw_, stored_;
   std::vector<uint32_t> string_ids_;  // the head pool codes of a block's strings
+  std::vector<uint32_t> present_in_block_;  // WriteAttr: values of the column per block
   StringEncodeScratch string_scratch_;
   // By attribute column (head order): footer index of an earlier string column whose value
   // equals this column's in every row where this one has a value, or -1.
@@ -476,8 +477,13 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
   col.type = c.type;
   col.physical = AttrPhysical(c.type);
   col.last_written_ns = c.last_written_ns;
+  // Values per block: a block without any (most blocks of a one-service attribute, rows being
+  // sorted by service) is written all-null without scanning its rows.
+  present_in_block_.assign((perm_.size() + options_.block_rows - 1) / options_.block_rows, 0);
   for (size_t i = 0; i < c.rows.size(); ++i) {
-    value_at_pos_[pos_of_row_[c.rows[i]]] = static_cast<uint32_t>(i);
+    const uint32_t pos = pos_of_row_[c.rows[i]];
+    value_at_pos_[pos] = static_cast<uint32_t>(i);
+    ++present_in_block_[pos / options_.block_rows];
   }
   std::vector<uint8_t> valid;
   std::vector<int64_t> ints;
@@ -487,6 +493,11 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
     size_t hi = std::min(perm_.size(), lo + options_.block_rows);
     raw_.clear();
     PutVarint(&raw_, hi - lo);
+    if (present_in_block_[lo / options_.block_rows] == 0) {
+      raw_.push_back(1);  // validity kind 1 (docs/formats/segment.md): every row null, no values
+      RETURN_IF_ERROR(EmitBlock(raw_, static_cast<uint32_t>(hi - lo), &col));
+      continue;
+    }
     valid.assign(hi - lo, 0);
     ints.clear();
     doubles.clear();
