@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <string_view>
 
 #include "absl/strings/numbers.h"
@@ -213,16 +214,6 @@ void KeepRows(std::vector<uint32_t>* rows, Keep keep) {
   rows->resize(kept);
 }
 
-template <typename T>
-bool Ordered(FilterOp op, T v, T operand) {
-  switch (op) {
-    case FilterOp::kGt: return v > operand;
-    case FilterOp::kGe: return v >= operand;
-    case FilterOp::kLt: return v < operand;
-    default: return v <= operand;
-  }
-}
-
 }  // namespace
 
 bool CompiledFilter::NarrowFast(const ColumnView& col, std::vector<uint32_t>* rows) const {
@@ -241,12 +232,21 @@ bool CompiledFilter::NarrowFast(const ColumnView& col, std::vector<uint32_t>* ro
   const FilterOp cmp = positive_op_;
   const uint8_t kInt = TypeCode(ValueType::kInt), kDouble = TypeCode(ValueType::kDouble);
   // Numbers inline (NaN compares false, as in CompareOperand); other rows the general way.
-  KeepRows(rows, [&](uint32_t r) {
-    const uint8_t t = col.TypeAt(r);
-    if (t == kInt && op.is_int) return Ordered(cmp, col.ints[r], op.int_value);
-    if (t == kDouble) return Ordered(cmp, col.doubles[r], op.number);
-    return t != 0 && CompareOperand(col, r);
-  });
+  // The comparison is chosen once, outside the row loop.
+  auto keep_ordered = [&](auto less_or_greater) {
+    KeepRows(rows, [&](uint32_t r) {
+      const uint8_t t = col.TypeAt(r);
+      if (t == kInt && op.is_int) return less_or_greater(col.ints[r], op.int_value);
+      if (t == kDouble) return less_or_greater(col.doubles[r], op.number);
+      return t != 0 && CompareOperand(col, r);
+    });
+  };
+  switch (cmp) {
+    case FilterOp::kGt: keep_ordered(std::greater<>()); break;
+    case FilterOp::kGe: keep_ordered(std::greater_equal<>()); break;
+    case FilterOp::kLt: keep_ordered(std::less<>()); break;
+    default: keep_ordered(std::less_equal<>()); break;
+  }
   return true;
 }
 

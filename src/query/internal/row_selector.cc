@@ -1,6 +1,7 @@
 #include "query/internal/row_selector.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace waggle::query::internal {
 
@@ -48,7 +49,8 @@ Status RowSelector::Select(Chunk& chunk, ColumnCache& columns, std::vector<uint3
   const size_t n = chunk.rows();
   rows->clear();
   if (chunk.StartsWithin(start_ns_, end_ns_)) {
-    for (size_t r = 0; r < n; ++r) rows->push_back(static_cast<uint32_t>(r));
+    rows->resize(n);
+    std::iota(rows->begin(), rows->end(), uint32_t{0});
   } else {
     ASSIGN_OR_RETURN(const int64_t* start, chunk.start_ns());
     for (size_t r = 0; r < n; ++r) {

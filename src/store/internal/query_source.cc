@@ -270,9 +270,19 @@ class SegmentChunk final : public query::Chunk {
     return seg_.footer().min_start_ns >= lo && seg_.footer().max_start_ns < hi;
   }
   bool AllRowsOfService(std::string_view service) const override {
-    const auto rows = seg_.ServiceRows(service);
+    const ServiceRange* only = OneService();
+    return only != nullptr && only->service == service;
+  }
+  // The service every row of the block has, from the footer's ranges (version 3 on), or null
+  // when the block spans two services or the segment does not record them.
+  const ServiceRange* OneService() const {
     const uint64_t lo = uint64_t{block_} * seg_.footer().block_rows;
-    return rows.has_value() && rows->first <= lo && lo + rows_ <= rows->second;
+    uint64_t begin = 0;
+    for (const ServiceRange& range : seg_.footer().services) {
+      if (lo < begin + range.rows) return lo + rows_ <= begin + range.rows ? &range : nullptr;
+      begin += range.rows;
+    }
+    return nullptr;
   }
   StatusOr<const int64_t*> end_ns() override {
     if (ends_.empty()) {
@@ -336,6 +346,8 @@ class SegmentChunk final : public query::Chunk {
   std::vector<std::unique_ptr<DecodedBlock>> kept_;
   absl::flat_hash_map<std::string, std::unique_ptr<ColumnBuffer>> columns_;
   std::unique_ptr<ColumnBuffer> parent_presence_;
+  std::vector<uint32_t> service_codes_;  // OneService's column: every row code 0
+  std::string_view service_view_;        // ... of this one entry (the footer's string)
 };
 
 Status SegmentChunk::FillIds(QueryColumn c, ColumnBuffer* out) {
@@ -447,6 +459,14 @@ Status SegmentChunk::Build(std::string_view name, ColumnBuffer* out) {
       return OkStatus();
     }
     default: {
+      if (const ServiceRange* only = OneService(); c == QueryColumn::kService && only) {
+        // One service: a one-entry dictionary column, without reading the block.
+        out->AdoptStrings(std::vector<std::string_view>(n, only->service));
+        service_codes_.assign(n, 0);
+        service_view_ = only->service;
+        out->SetDictionary(service_codes_.data(), &service_view_, 1);
+        return OkStatus();
+      }
       ASSIGN_OR_RETURN(DecodedBlock* b, Fixed(StoredStringColumn(c)));  // this column only
       FillStrings(*b, EmptyIsNull(c), out);
       return OkStatus();
