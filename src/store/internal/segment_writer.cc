@@ -14,6 +14,17 @@ namespace {
 constexpr size_t kWriteBufferBytes = 1 << 20;
 constexpr uint32_t kAbsent = UINT32_MAX;
 
+// A trace id's bytes as two big-endian integers: (hi, lo) order is memcmp's order.
+struct IdKey {
+  uint64_t hi, lo;
+};
+IdKey IdKeyOf(const TraceId& id) {
+  uint64_t hi, lo;
+  std::memcpy(&hi, id.data(), 8);
+  std::memcpy(&lo, id.data() + 8, 8);
+  return IdKey{__builtin_bswap64(hi), __builtin_bswap64(lo)};
+}
+
 class SegmentBuilder {
  public:
   SegmentBuilder(const Head& head, const SegmentWriteOptions& options, WritableFile* file)
@@ -150,11 +161,8 @@ void SegmentBuilder::SortRows() {
   }
   std::vector<Key> keys(n);
   for (size_t i = 0; i < n; ++i) {
-    uint64_t hi, lo;
-    std::memcpy(&hi, ids[i].data(), 8);
-    std::memcpy(&lo, ids[i].data() + 8, 8);
-    keys[i] = Key{rank_of_code[services[i]], __builtin_bswap64(hi), __builtin_bswap64(lo),
-                  starts[i], static_cast<uint32_t>(i)};
+    const IdKey id = IdKeyOf(ids[i]);
+    keys[i] = Key{rank_of_code[services[i]], id.hi, id.lo, starts[i], static_cast<uint32_t>(i)};
   }
   std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
     if (a.service != b.service) return a.service < b.service;
@@ -226,11 +234,8 @@ void SegmentBuilder::GroupRunsByTrace() {
   const size_t n_runs = trace_begin_.size() - 1;
   std::vector<RunKey> keys(n_runs);
   for (size_t t = 0; t < n_runs; ++t) {
-    const TraceId& id = trace_ids[perm_[trace_begin_[t]]];
-    uint64_t hi, lo;
-    std::memcpy(&hi, id.data(), 8);
-    std::memcpy(&lo, id.data() + 8, 8);
-    keys[t] = RunKey{__builtin_bswap64(hi), __builtin_bswap64(lo), static_cast<uint32_t>(t)};
+    const IdKey id = IdKeyOf(trace_ids[perm_[trace_begin_[t]]]);
+    keys[t] = RunKey{id.hi, id.lo, static_cast<uint32_t>(t)};
   }
   std::sort(keys.begin(), keys.end(), [](const RunKey& a, const RunKey& b) {
     if (a.hi != b.hi) return a.hi < b.hi;
