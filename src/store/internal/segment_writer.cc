@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/crc32c.h"
@@ -165,11 +166,8 @@ void SegmentBuilder::SortRows() {
     keys[i] = Key{rank_of_code[services[i]], id.hi, id.lo, starts[i], static_cast<uint32_t>(i)};
   }
   std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
-    if (a.service != b.service) return a.service < b.service;
-    if (a.hi != b.hi) return a.hi < b.hi;
-    if (a.lo != b.lo) return a.lo < b.lo;
-    if (a.start != b.start) return a.start < b.start;
-    return a.row < b.row;
+    return std::tie(a.service, a.hi, a.lo, a.start, a.row) <
+           std::tie(b.service, b.hi, b.lo, b.start, b.row);
   });
   perm_.resize(n);
   trace_of_pos_.resize(n);
@@ -238,9 +236,7 @@ void SegmentBuilder::GroupRunsByTrace() {
     keys[t] = RunKey{id.hi, id.lo, static_cast<uint32_t>(t)};
   }
   std::sort(keys.begin(), keys.end(), [](const RunKey& a, const RunKey& b) {
-    if (a.hi != b.hi) return a.hi < b.hi;
-    if (a.lo != b.lo) return a.lo < b.lo;
-    return a.run < b.run;
+    return std::tie(a.hi, a.lo, a.run) < std::tie(b.hi, b.lo, b.run);
   });
   ordinal_of_run_.resize(n_runs);
   trace_runs_.resize(n_runs);
