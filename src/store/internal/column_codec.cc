@@ -465,8 +465,12 @@ void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint
   EncodeStringValues(v, scratch->dict, scratch->codes, out);
 }
 
-bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out) {
+bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out, size_t first, size_t count) {
   if (n > kMaxBlockRows) return false;
+  first = std::min(first, n);
+  count = std::min(count, n - first);
+  const bool whole = first == 0 && count == n;
+  auto wanted = [&](size_t i) { return i - first < count; };
   uint8_t enc;
   if (!in->ReadByte(&enc)) return false;
   const uint8_t base = enc & kStringBaseMask, flags = enc & ~kStringBaseMask;
@@ -482,44 +486,73 @@ bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out) {
     return false;
   }
   const size_t text_len = shape == Shape::kUuid ? 36 : 2 * width;
-  auto reserve_text = [&](uint64_t count) {
+  auto reserve_text = [&](uint64_t values, uint64_t expanded) {
     if (shape == Shape::kText) return true;
-    if (count > 0 && in->remaining() / width < count) return false;  // bounds the allocation
+    if (values > 0 && in->remaining() / width < values) return false;  // bounds the allocation
     out->text = std::make_unique<std::string>();
-    out->text->reserve(count * text_len);
+    out->text->reserve(expanded * text_len);
     return true;
+  };
+  // A value not wanted is stepped over: its bytes read, its view left empty.
+  auto skip = [&](std::string_view* s) {
+    *s = std::string_view();
+    std::string_view ignored;
+    return shape == Shape::kText ? in->ReadLengthPrefixed(&ignored) : in->ReadBytes(width, &ignored);
   };
   out->values.reserve(out->values.size() + n);
   if (base == static_cast<uint8_t>(StringEncoding::kPlain)) {
     out->dict_encoded = false;
-    if (!reserve_text(n)) return false;
+    if (!reserve_text(n, count)) return false;
     for (size_t i = 0; i < n; ++i) {
       std::string_view s;
-      if (!ReadPacked(in, shape, width, out->text.get(), &s)) return false;
+      if (!(wanted(i) ? ReadPacked(in, shape, width, out->text.get(), &s) : skip(&s))) return false;
       out->values.push_back(s);
     }
     return true;
   }
   if (base != static_cast<uint8_t>(StringEncoding::kDict)) return false;
-  out->dict_encoded = true;
   uint64_t dict_size;
   if (!in->ReadVarint(&dict_size) || dict_size > n || dict_size > in->remaining()) return false;
-  if (!reserve_text(dict_size)) return false;
-  out->dict.clear();
-  for (uint64_t i = 0; i < dict_size; ++i) {
-    std::string_view s;
-    if (!ReadPacked(in, shape, width, out->text.get(), &s)) return false;
-    out->dict.push_back(s);
+  if (!reserve_text(dict_size, whole ? dict_size : count)) return false;
+  // Entries as stored; packed ones are expanded when a wanted value uses them.
+  std::vector<std::string_view> stored(dict_size);
+  for (std::string_view& s : stored) {
+    if (!(shape == Shape::kText ? in->ReadLengthPrefixed(&s) : in->ReadBytes(width, &s))) return false;
   }
   std::vector<int64_t> codes;
   if (!DecodeInts(in, n, &codes)) return false;
-  out->codes.clear();
-  out->codes.reserve(n);
-  for (int64_t c : codes) {
-    if (c < 0 || static_cast<uint64_t>(c) >= dict_size) return false;
-    out->codes.push_back(static_cast<uint32_t>(c));
-    out->values.push_back(out->dict[static_cast<size_t>(c)]);
+  out->dict.assign(dict_size, std::string_view());
+  std::vector<uint8_t> expanded(shape == Shape::kText ? 0 : dict_size, 0);
+  auto entry = [&](size_t c) {
+    if (shape == Shape::kText) return stored[c];
+    if (!expanded[c]) {
+      ByteReader packed(stored[c]);
+      ReadPacked(&packed, shape, width, out->text.get(), &out->dict[c]);
+      expanded[c] = 1;
+    }
+    return out->dict[c];
+  };
+  if (shape == Shape::kText) out->dict = stored;
+  bool codes_ok = true;
+  for (int64_t c : codes) codes_ok &= c >= 0 && static_cast<uint64_t>(c) < dict_size;
+  if (!codes_ok) return false;
+  const size_t at = out->values.size();
+  out->values.resize(at + n);
+  std::string_view* values = out->values.data() + at;
+  if (!whole) {  // only the window's values; the dictionary is partly expanded, not kept
+    for (size_t i = first; i < first + count; ++i) values[i] = entry(static_cast<size_t>(codes[i]));
+    out->dict_encoded = false;
+    out->dict.clear();
+    out->codes.clear();
+    return true;
   }
+  for (size_t c = 0; c < dict_size; ++c) entry(c);
+  out->codes.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    out->codes[i] = static_cast<uint32_t>(codes[i]);
+    values[i] = out->dict[out->codes[i]];
+  }
+  out->dict_encoded = true;
   return true;
 }
 

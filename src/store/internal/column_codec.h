@@ -81,7 +81,11 @@ struct DecodedStrings {
   std::vector<uint32_t> codes;          // dict_encoded only; one per value
   std::vector<std::string_view> values;
 };
-bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out);
+// Decodes n values. With a window, only values [first, first + count) are materialised (the
+// others come back as empty views, and the dictionary and codes are not kept): a read of a few
+// rows of a block does not expand every UUID in it.
+bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out, size_t first = 0,
+                   size_t count = SIZE_MAX);
 
 // Bit-packing of unsigned values of `width` bits (0..64), LSB first.
 void PackBits(std::span<const uint64_t> values, int width, std::string* out);

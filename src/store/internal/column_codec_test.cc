@@ -182,6 +182,35 @@ TEST(ColumnCodec, StringsByIdMatchStringsWhateverTheIds) {
   }
 }
 
+// A window materialises exactly its values, whatever the encoding, and consumes the block.
+TEST(ColumnCodec, StringsDecodeAWindowOnly) {
+  std::vector<std::vector<std::string>> blocks(4);
+  for (int i = 0; i < 200; ++i) {
+    const std::string uuid = "f81d4fae-7dec-11d0-a765-00a0c91e" + std::to_string(1000 + i % 37);
+    blocks[0].push_back(uuid);                                    // UUID dictionary
+    blocks[1].push_back("f81d4fae-7dec-11d0-a765-00a0c9" + std::to_string(100000 + i));  // plain UUIDs
+    blocks[2].push_back(i % 3 ? "GET /home" : "");               // text dictionary
+    blocks[3].push_back("user-" + std::to_string(i * 7919));      // plain text
+  }
+  for (const auto& block : blocks) {
+    std::vector<std::string_view> views(block.begin(), block.end());
+    std::string buf;
+    EncodeStrings(views, &buf);
+    for (auto [first, count] : {std::pair<size_t, size_t>{0, 200}, {0, 1}, {37, 5}, {199, 1},
+                                {150, 500}, {200, 3}}) {
+      ByteReader in(buf);
+      DecodedStrings out;
+      ASSERT_TRUE(DecodeStrings(&in, views.size(), &out, first, count)) << first;
+      EXPECT_TRUE(in.empty());
+      ASSERT_EQ(out.values.size(), views.size());
+      for (size_t i = 0; i < views.size(); ++i) {
+        const bool in_window = i >= first && i - first < count;
+        EXPECT_EQ(out.values[i], in_window ? views[i] : std::string_view()) << i;
+      }
+    }
+  }
+}
+
 std::vector<std::string> RoundTripStrings(const std::vector<std::string>& v, uint8_t* enc) {
   std::vector<std::string_view> views(v.begin(), v.end());
   std::string buf;

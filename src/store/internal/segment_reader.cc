@@ -464,8 +464,16 @@ Status Segment::DecodeValues(size_t column, size_t block, std::string_view raw,
         out->same_as_block = std::make_unique<DecodedBlock>(std::move(ref));
         break;
       }
+      // A read of some rows (a window) materialises only their values.
+      size_t first = 0, count = SIZE_MAX;
+      if (window.lo > 0 || window.hi < rows) {
+        const size_t lo = std::min(window.lo, rows), hi = std::min(window.hi, rows);
+        first = out->valid.empty() ? lo : std::count(out->valid.begin(), out->valid.begin() + lo, 1);
+        count = out->valid.empty() ? hi - lo
+                                   : std::count(out->valid.begin() + lo, out->valid.begin() + hi, 1);
+      }
       DecodedStrings s;
-      ok = non_null == 0 || DecodeStrings(&in, non_null, &s);
+      ok = non_null == 0 || DecodeStrings(&in, non_null, &s, first, count);
       if (!ok) break;
       out->strs = std::move(s.values);
       out->text_buffer = std::move(s.text);
