@@ -16,8 +16,10 @@ demo: build
 test:
 	@tools/check.sh
 
+# The ingest benchmark (issue 2): spans/s, CPU, RSS, bytes/span; then the demo workload's bytes/span.
 bench: build
 	@bash bench/run_ingest.sh
+	@bash bench/run_demo_bytes.sh
 
 # The X-Ray daemon benchmark (issue 4): UDP segments/s stored on loopback without loss.
 bench-xray: build
