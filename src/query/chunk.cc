@@ -109,6 +109,12 @@ ColumnView ColumnBuffer::View() const {
   return v;
 }
 
+Status Chunk::StartsOfRows(const std::vector<uint32_t>& rows, int64_t* dense) {
+  ASSIGN_OR_RETURN(const int64_t* start, start_ns());
+  for (uint32_t r : rows) dense[r] = start[r];
+  return OkStatus();
+}
+
 StatusOr<const int64_t*> Chunk::duration_ns() {
   if (durations_.size() != rows()) {
     ASSIGN_OR_RETURN(const int64_t* start, start_ns());

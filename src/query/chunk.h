@@ -136,6 +136,10 @@ class Chunk {
   virtual size_t rows() const = 0;
   // Row start times, unix ns (may be decoded on first call).
   virtual StatusOr<const int64_t*> start_ns() = 0;
+  // Writes start[r] for every r in `rows` (ascending) into dense[r] (dense has rows() entries;
+  // other entries are left as they are). The default reads every start time; a chunk that can
+  // decode only the rows asked for (few rows of a block) does so.
+  virtual Status StartsOfRows(const std::vector<uint32_t>& rows, int64_t* dense);
   // True when every row is known to start in [lo, hi) without reading the start times.
   virtual bool StartsWithin(int64_t lo, int64_t hi) const {
     (void)lo;

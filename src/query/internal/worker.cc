@@ -60,7 +60,13 @@ size_t QueryWorker::MemoryBytes() const {
 Status QueryWorker::AssignSlots(Chunk& chunk, const std::vector<uint32_t>& rows) {
   const int64_t* start = nullptr;  // not read with a single bucket
   if (query_.layout.count > 1) {
-    ASSIGN_OR_RETURN(start, chunk.start_ns());
+    if (rows.size() * 8 < chunk.rows()) {  // few rows: only theirs (entries of other rows unread)
+      sparse_starts_.resize(chunk.rows());
+      RETURN_IF_ERROR(chunk.StartsOfRows(rows, sparse_starts_.data()));
+      start = sparse_starts_.data();
+    } else {
+      ASSIGN_OR_RETURN(start, chunk.start_ns());
+    }
   }
   const auto& breakdowns = query_.request.spec.breakdowns;
   slots_.resize(rows.size());

@@ -94,6 +94,7 @@ class QueryWorker {
   std::vector<int64_t> starts_, ends_;
   std::string key_;
   absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> local_ids_[2];
+  std::vector<int64_t> sparse_starts_;  // AssignSlots: start times of a chunk's few rows
   std::vector<uint32_t> code_ids_[2];  // dictionary code → local id (slot, on the all-codes path)
   uint32_t next_local_id_[2] = {0, 0};
   std::vector<uint32_t> slot_of_local_id_;

@@ -265,6 +265,10 @@ class SegmentChunk final : public query::Chunk {
     }
     return starts_;
   }
+  Status StartsOfRows(const std::vector<uint32_t>& rows, int64_t* dense) override {
+    if (starts_ != nullptr) return Chunk::StartsOfRows(rows, dense);
+    return seg_.StartsOfRows(block_, rows, dense);
+  }
   // The segment's start range is a bound for each of its blocks.
   bool StartsWithin(int64_t lo, int64_t hi) const override {
     return seg_.footer().min_start_ns >= lo && seg_.footer().max_start_ns < hi;

@@ -292,34 +292,41 @@ StatusOr<DecodedBlock> Segment::ReadBlockCached(size_t column, size_t block, Blo
   return out;
 }
 
-bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
-                           std::vector<int64_t>* out) const {
-  uint8_t mode;
-  if (!in->ReadByte(&mode) || mode > 1) return false;
-  if (mode == 0) return DecodeInts(in, rows, out);
+bool Segment::ReadStartParts(ByteReader* in, size_t block, size_t rows, StartParts* p) const {
+  if (!in->ReadByte(&p->mode) || p->mode > 1) return false;
+  if (p->mode == 0) return DecodeInts(in, rows, &p->firsts);
   if (rows == 0) return true;
   // The runs overlapping the block: run `first_run` holds its first row; a run begins at
   // each later trace_starts_ entry below the block's end.
-  const uint64_t lo = uint64_t{block} * footer_.block_rows;
-  const size_t first_run = static_cast<size_t>(
-      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), lo) - trace_starts_.begin() - 1);
-  size_t end_run = first_run + 1;
-  while (end_run < trace_starts_.size() && trace_starts_[end_run] < lo + rows) ++end_run;
-  const size_t n_first = end_run - first_run;
-  std::vector<int64_t> firsts, offsets;
-  if (n_first > rows || !DecodeInts(in, n_first, &firsts) ||
-      !DecodeInts(in, rows - n_first, &offsets)) {
-    return false;
+  p->lo = uint64_t{block} * footer_.block_rows;
+  p->first_run = static_cast<size_t>(
+      std::upper_bound(trace_starts_.begin(), trace_starts_.end(), p->lo) - trace_starts_.begin() - 1);
+  p->end_run = p->first_run + 1;
+  while (p->end_run < trace_starts_.size() && trace_starts_[p->end_run] < p->lo + rows) ++p->end_run;
+  const size_t n_first = p->end_run - p->first_run;
+  return n_first <= rows && DecodeInts(in, n_first, &p->firsts) &&
+         DecodeInts(in, rows - n_first, &p->offsets);
+}
+
+bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
+                           std::vector<int64_t>* out) const {
+  StartParts p;
+  if (!ReadStartParts(in, block, rows, &p)) return false;
+  if (p.mode == 0) {
+    out->insert(out->end(), p.firsts.begin(), p.firsts.end());
+    return true;
   }
+  if (rows == 0) return true;
   const size_t old = out->size();
   out->resize(old + rows);
   int64_t* dst = out->data() + old;
-  const int64_t* offset = offsets.data();
+  const int64_t* offset = p.offsets.data();
   size_t row = 0;
-  for (size_t run = first_run; run < end_run; ++run) {
-    const size_t run_end =
-        run + 1 < trace_starts_.size() ? std::min<uint64_t>(trace_starts_[run + 1] - lo, rows) : rows;
-    const uint64_t first = static_cast<uint64_t>(firsts[run - first_run]);
+  for (size_t run = p.first_run; run < p.end_run; ++run) {
+    const size_t run_end = run + 1 < trace_starts_.size()
+                               ? std::min<uint64_t>(trace_starts_[run + 1] - p.lo, rows)
+                               : rows;
+    const uint64_t first = static_cast<uint64_t>(p.firsts[run - p.first_run]);
     dst[row] = static_cast<int64_t>(first);
     for (size_t i = row + 1; i < run_end; ++i) {
       dst[i] = static_cast<int64_t>(first + static_cast<uint64_t>(*offset++));
@@ -327,6 +334,45 @@ bool Segment::DecodeStarts(ByteReader* in, size_t block, size_t rows,
     row = run_end;
   }
   return row == rows;
+}
+
+Status Segment::StartsOfRows(size_t block, const std::vector<uint32_t>& rows, int64_t* dense) const {
+  if (block >= blocks()) return absl::OutOfRangeError("no such segment block");
+  const ColumnMeta& col = footer_.columns[fixed_column(FixedColumn::kStart)];
+  std::string stored_buffer, raw_buffer;
+  ASSIGN_OR_RETURN(std::string_view stored, ReadStored(col.blocks[block], &stored_buffer));
+  std::string_view raw;
+  RETURN_IF_ERROR(Annotate(DecompressBlock(stored, kMaxBlockRawBytes, &raw_buffer, &raw), path_));
+  ByteReader in(raw);
+  const size_t n = block_row_count(block);
+  uint64_t count;
+  std::vector<uint8_t> valid;
+  size_t non_null = 0;
+  StartParts p;
+  if (!in.ReadVarint(&count) || count != n || !DecodeValidity(&in, n, &valid, &non_null) ||
+      non_null != n || !ReadStartParts(&in, block, n, &p) || !in.empty()) {
+    return Corrupt(path_, "bad start times");
+  }
+  if (p.mode == 0) {
+    for (uint32_t r : rows) {
+      if (r >= n) return absl::OutOfRangeError("no such row");
+      dense[r] = p.firsts[r];
+    }
+    return OkStatus();
+  }
+  // Row r of run t (rows ascend, so t only moves forward) is the run's first row, or the
+  // (r - runs begun so far)-th of the other rows, whose offsets follow the firsts.
+  size_t run = p.first_run;
+  for (uint32_t r : rows) {
+    if (r >= n) return absl::OutOfRangeError("no such row");
+    while (run + 1 < p.end_run && trace_starts_[run + 1] <= p.lo + r) ++run;
+    const size_t begun = run - p.first_run + 1;
+    const bool first_row = r == 0 || trace_starts_[run] == p.lo + r;
+    const uint64_t first = static_cast<uint64_t>(p.firsts[run - p.first_run]);
+    dense[r] = first_row ? static_cast<int64_t>(first)
+                         : static_cast<int64_t>(first + static_cast<uint64_t>(p.offsets[r - begun]));
+  }
+  return OkStatus();
 }
 
 std::span<const uint32_t> Segment::TraceRuns(size_t t, uint32_t* self) const {

@@ -92,6 +92,9 @@ class Segment {
   enum class BlockDetail { kValues, kPresence };
   StatusOr<DecodedBlock> ReadBlock(size_t column, size_t block,
                                    BlockDetail detail = BlockDetail::kValues) const;
+  // dense[r] = the start time of row r of block `block`, for each r of `rows` (ascending, <
+  // the block's rows), decoding only those rows' times.
+  Status StartsOfRows(size_t block, const std::vector<uint32_t>& rows, int64_t* dense) const;
   // Rows [begin, end) as owning spans, in segment order.
   StatusOr<std::vector<Span>> ReadRows(uint64_t begin, uint64_t end) const;
   // The rows of several disjoint ranges [first, second), one vector per range in the order
@@ -150,6 +153,16 @@ class Segment {
   std::span<const uint32_t> TraceRuns(size_t t, uint32_t* self) const;
   // kStart values (u8 mode, then ints; see segment_writer.cc EncodeStarts).
   bool DecodeStarts(ByteReader* in, size_t block, size_t rows, std::vector<int64_t>* out) const;
+  // A start-time block's parts: mode 0, every start in `firsts`; mode 1, the starts of the
+  // runs [first_run, end_run) overlapping the block (the block's first row starts the first)
+  // in `firsts`, and every other row's offset from its run's start in `offsets`.
+  struct StartParts {
+    uint8_t mode = 0;
+    uint64_t lo = 0;  // the block's first row
+    size_t first_run = 0, end_run = 0;
+    std::vector<int64_t> firsts, offsets;
+  };
+  bool ReadStartParts(ByteReader* in, size_t block, size_t rows, StartParts* p) const;
   // Rows [begin, end) go to spans[offset...].
   struct RowRange {
     uint64_t begin, end, offset;

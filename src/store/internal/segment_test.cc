@@ -298,6 +298,39 @@ TEST(Segment, ParentsInOtherRunsAreRowReferencesNotRawIds) {
   EXPECT_EQ(CanonicalAll(got), CanonicalAll(expected));
 }
 
+// Start times of a few rows equal those of the whole block, in blocks that begin mid-run and
+// hold many runs (start mode 1), and in a one-run-per-row segment.
+TEST(Segment, StartsOfSomeRowsEqualTheWholeBlocks) {
+  for (int spans_per_trace : {1, 7}) {
+    BatchBuilder b;
+    for (int t = 0; t < 90; ++t) {
+      for (int s = 0; s < spans_per_trace; ++s) {
+        b.Add(RowKind::kSpan, TestTraceId(t), TestSpanId(t * 10 + s), s ? TestSpanId(t * 10) : SpanId{},
+              1'000'000 + t * 977 + s * 13, 2'000'000 + t, "op", t % 2 ? "svc-a" : "svc-b");
+      }
+    }
+    Head head;
+    head.AddBatch(b.batch(), 1);
+    Written w = WriteAndOpen(head, 32);
+    ASSERT_TRUE(w.seg);
+    const size_t start_column = w.seg->fixed_column(FixedColumn::kStart);
+    for (size_t blk = 0; blk < w.seg->blocks(); ++blk) {
+      auto whole = w.seg->ReadBlock(start_column, blk);
+      ASSERT_TRUE(whole.ok()) << whole.status();
+      std::vector<uint32_t> rows;
+      for (uint32_t r = blk % 3; r < whole->rows; r += 1 + (r % 4)) rows.push_back(r);
+      std::vector<int64_t> dense(whole->rows, -1);
+      ASSERT_TRUE(w.seg->StartsOfRows(blk, rows, dense.data()).ok());
+      size_t next = 0;
+      for (uint32_t r = 0; r < whole->rows; ++r) {
+        const bool asked = next < rows.size() && rows[next] == r;
+        next += asked;
+        EXPECT_EQ(dense[r], asked ? whole->ints[r] : -1) << spans_per_trace << " " << blk << " " << r;
+      }
+    }
+  }
+}
+
 TEST(Segment, SummaryRowsCarryOnlyWhatATraceSummaryReads) {
   Head head;
   head.AddBatch(VariedBatch(100, 5), 1);
