@@ -8,6 +8,7 @@ void ColumnBuffer::Mark(size_t r, ValueType t) {
   if (types_.size() != rows_) types_.resize(rows_, 0);
   types_[r] = TypeCode(t);
   any_set_ = true;
+  only_type_ = 0;
 }
 
 int64_t* ColumnBuffer::Ints() {
@@ -55,6 +56,7 @@ void ColumnBuffer::TypesFromPresence(const std::vector<uint8_t>& present, ValueT
   for (size_t r = 0; r < rows_; ++r) types_[r] = r < present.size() && present[r] ? code : 0;
   all_set_ = false;
   uniform_ = 0;
+  only_type_ = code;
 }
 void ColumnBuffer::AdoptPresence(const std::vector<uint8_t>& present, ValueType t) {
   any_set_ = true;
@@ -105,6 +107,7 @@ ColumnView ColumnBuffer::View() const {
     v.uniform = uniform_;
   } else if (any_set_) {
     v.types = types_.data();
+    v.only_type = only_type_;
   }
   return v;
 }

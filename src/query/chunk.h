@@ -47,6 +47,9 @@ struct ColumnView {
   const std::string_view* dict = nullptr;
   uint32_t dict_size = 0;
 
+  // With `types`: when non-zero, the one type every non-null row has (0: not known to be one).
+  uint8_t only_type = 0;
+
   uint8_t TypeAt(size_t r) const { return types ? types[r] : uniform; }
   bool all_null() const { return types == nullptr && uniform == 0; }
   // The row's value as a number (an int converted, a double as is); false for other types and
@@ -118,6 +121,7 @@ class ColumnBuffer {
   bool any_set_ = false;
   bool all_set_ = false;  // after an Adopt* call: every row has type uniform_
   uint8_t uniform_ = 0;
+  uint8_t only_type_ = 0;  // after an Adopt* with presence: the non-null rows' one type
   std::vector<uint8_t> types_;
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;

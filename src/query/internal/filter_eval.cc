@@ -234,6 +234,13 @@ bool CompiledFilter::NarrowFast(const ColumnView& col, std::vector<uint32_t>* ro
   // Numbers inline (NaN compares false, as in CompareOperand); other rows the general way.
   // The comparison is chosen once, outside the row loop.
   auto keep_ordered = [&](auto less_or_greater) {
+    // Ints and nulls only (a null row's placeholder value is compared, then discarded).
+    if (col.types != nullptr && col.only_type == kInt && col.ints != nullptr && op.is_int) {
+      KeepRows(rows, [&](uint32_t r) {
+        return (col.types[r] == kInt) & less_or_greater(col.ints[r], op.int_value);
+      });
+      return;
+    }
     KeepRows(rows, [&](uint32_t r) {
       const uint8_t t = col.TypeAt(r);
       if (t == kInt && op.is_int) return less_or_greater(col.ints[r], op.int_value);
