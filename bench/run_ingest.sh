@@ -61,8 +61,8 @@ all_bps=$(calc "$all_bytes / $spans")
 printf '  segments/            %d bytes in %d files = %s bytes/span\n' "$seg_bytes" "$seg_files" "$seg_bps"
 printf '  whole data dir       %d bytes = %s bytes/span\n' "$all_bytes" "$all_bps"
 echo "  (apparent sizes, du -sb; the data dir also holds the WAL and any files not yet compacted)"
-echo "  (this workload carries ~6 random UUIDs per trace beyond the demo's; the <= 25 bytes/span"
-echo "   target is for the demo workload: bench/run_demo_bytes.sh, run by make bench)"
+echo "  (this workload carries five random UUIDs per trace, the user's in four services' rows;"
+echo "   the <= 25 bytes/span target is for the demo workload: bench/run_demo_bytes.sh, make bench)"
 echo
 echo "published peer figures (their documentation, not measured here)"
 printf '  Jaeger v2 on ClickHouse  75.7 bytes/span  -> waggle uses %sx of that\n' \
