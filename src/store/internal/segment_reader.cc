@@ -363,8 +363,11 @@ Status Segment::StartsOfRows(size_t block, const std::vector<uint32_t>& rows, in
   // Row r of run t (rows ascend, so t only moves forward) is the run's first row, or the
   // (r - runs begun so far)-th of the other rows, whose offsets follow the firsts.
   size_t run = p.first_run;
+  uint32_t previous = 0;
   for (uint32_t r : rows) {
     if (r >= n) return absl::OutOfRangeError("no such row");
+    if (r < previous) run = p.first_run;  // not ascending after all: walk again from the top
+    previous = r;
     while (run + 1 < p.end_run && trace_starts_[run + 1] <= p.lo + r) ++run;
     const size_t begun = run - p.first_run + 1;
     const bool first_row = r == 0 || trace_starts_[run] == p.lo + r;
