@@ -118,7 +118,6 @@ struct PageDeleter {
   }
 };
 
-
 // ---------------------------------------------------------------------------------------------
 // SlotLists: an append-only list of values per slot, all in one arena.
 //
@@ -442,7 +441,7 @@ size_t NearestRankIndex(uint32_t per_mille, size_t n) {
 }
 
 // The non-NaN values of one column per slot, and the percentiles wanted of them, all computed
-// together for a group (one gather of its values, one multi-index selection).
+// together for a group (one multi-rank selection over its stored runs).
 //
 // Thread-safety: used by one thread at a time, const calls included (PercentilesOf caches).
 class StoredNumbers {
@@ -540,7 +539,7 @@ class StoredNumbers {
     out->per_bucket.assign(per_bucket ? buckets * wanted : 0, kNoValue);
     if (wanted == 0) return;
     group_parts_.clear();
-    size_t total = 0;
+    size_t total = 0, buckets_with_values = 0, last_bucket_with_values = 0;
     for (size_t b = 0; b < buckets; ++b) {
       if (bucket_slots[b] == kNoSlot) continue;
       const size_t first_part = group_parts_.size();
@@ -549,12 +548,20 @@ class StoredNumbers {
         if (count > 0) group_parts_.push_back({data, count});
         n += count;
       });
+      if (n == 0) continue;
       total += n;
-      if (per_bucket && n > 0) {
+      ++buckets_with_values;
+      last_bucket_with_values = b;
+      if (per_bucket) {
         SelectPercentiles(std::span(group_parts_).subspan(first_part), n, &out->per_bucket[b * wanted]);
       }
     }
-    if (total > 0) SelectPercentiles(group_parts_, total, out->summary.data());
+    if (per_bucket && buckets_with_values == 1) {  // the whole is that one bucket
+      const double* only = &out->per_bucket[last_bucket_with_values * wanted];
+      std::copy(only, only + wanted, out->summary.begin());
+    } else if (total > 0) {
+      SelectPercentiles(group_parts_, total, out->summary.data());
+    }
   }
 
   // Writes every percentile of the n > 0 values in `parts` to out[0, wanted).

@@ -150,12 +150,6 @@ class Chunk {
     (void)hi;
     return false;
   }
-  // True when every row is known to have service.name == `service` without reading the
-  // column (a dataset query then needs no per-row service filter).
-  virtual bool AllRowsOfService(std::string_view service) const {
-    (void)service;
-    return false;
-  }
   // Row end times, unix ns (CONCURRENCY).
   virtual StatusOr<const int64_t*> end_ns() = 0;
   // end − start per row (wrapping). The default derives it from both; a chunk that stores

@@ -184,6 +184,12 @@ void CompiledFilter::Narrow(const ColumnView& col, std::vector<uint32_t>* rows) 
     if (!negated_) rows->clear();
     return;
   }
+  if (col.types == nullptr && col.uniform == TypeCode(ValueType::kString) && col.codes != nullptr &&
+      col.dict_size == 1) {
+    // Every row holds the one dictionary entry (e.g. service.name on a one-service block).
+    if (!MatchDictionary(col)[0]) rows->clear();
+    return;
+  }
   if (NarrowFast(col, rows)) return;
   size_t kept = 0;
   if (col.codes != nullptr && col.dict_size < rows->size()) {

@@ -26,7 +26,6 @@ RowSelector::RowSelector(int64_t start_ns, int64_t end_ns, const std::string& da
                          const std::vector<Filter>& required)
     : start_ns_(start_ns), end_ns_(end_ns), filters_or_(combination == FilterCombination::kOr) {
   if (!dataset.empty() && dataset != kAllDatasets) {
-    dataset_ = dataset;
     dataset_filter_ = std::make_unique<CompiledFilter>(
         Filter{"service.name", FilterOp::kEq, {Value::String(dataset)}});
   }
@@ -64,7 +63,7 @@ Status RowSelector::Select(Chunk& chunk, ColumnCache& columns, std::vector<uint3
     f.Narrow(col, rows);
     return OkStatus();
   };
-  if (dataset_filter_ && !chunk.AllRowsOfService(dataset_)) RETURN_IF_ERROR(narrow(*dataset_filter_));
+  if (dataset_filter_) RETURN_IF_ERROR(narrow(*dataset_filter_));
   for (const CompiledFilter& f : required_) RETURN_IF_ERROR(narrow(f));
   if (filters_.empty() || rows->empty()) return OkStatus();
   if (!filters_or_) {

@@ -50,7 +50,6 @@ class RowSelector {
  private:
   int64_t start_ns_, end_ns_;
   std::unique_ptr<CompiledFilter> dataset_filter_;  // service.name = dataset; null for __all__
-  std::string dataset_;  // the dataset of dataset_filter_
   std::vector<CompiledFilter> filters_;
   bool filters_or_;
   std::vector<CompiledFilter> required_;

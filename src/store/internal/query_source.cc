@@ -273,10 +273,6 @@ class SegmentChunk final : public query::Chunk {
   bool StartsWithin(int64_t lo, int64_t hi) const override {
     return seg_.footer().min_start_ns >= lo && seg_.footer().max_start_ns < hi;
   }
-  bool AllRowsOfService(std::string_view service) const override {
-    const ServiceRange* only = OneService();
-    return only != nullptr && only->service == service;
-  }
   // The service every row of the block has, from the footer's ranges (version 3 on), or null
   // when the block spans two services or the segment does not record them.
   const ServiceRange* OneService() const {
