@@ -418,17 +418,8 @@ void EncodeStringValues(std::span<const std::string_view> v, std::span<const std
 }  // namespace
 
 void EncodeStrings(std::span<const std::string_view> v, std::string* out) {
-  absl::flat_hash_map<std::string_view, uint32_t> index;
-  std::vector<std::string_view> dict;
-  std::vector<int64_t> codes;
-  codes.reserve(v.size());
-  index.reserve(v.size());  // no rehashing as the dictionary grows
-  for (std::string_view s : v) {
-    auto [it, inserted] = index.try_emplace(s, static_cast<uint32_t>(dict.size()));
-    if (inserted) dict.push_back(s);
-    codes.push_back(it->second);
-  }
-  EncodeStringValues(v, dict, codes, out);
+  StringEncodeScratch scratch;
+  EncodeStringsById(v, {}, &scratch, out);
 }
 
 void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint32_t> ids,
@@ -441,11 +432,21 @@ void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint
   scratch->entry_of_string.clear();
   scratch->dict.clear();
   scratch->codes.clear();
+  auto entry_of_string = [scratch](std::string_view s) {
+    auto [entry, added] =
+        scratch->entry_of_string.try_emplace(s, static_cast<uint32_t>(scratch->dict.size()));
+    if (added) scratch->dict.push_back(s);
+    return entry->second;
+  };
   constexpr size_t kProbe = 64;  // a block whose first values are all distinct goes plain
   for (size_t i = 0; i < v.size(); ++i) {
     if (i == kProbe && scratch->dict.size() == kProbe && v.size() >= 4 * kProbe) {
       EncodeStringValues(v, v, {}, out);  // a dictionary as long as the values never wins
       return;
+    }
+    if (ids.empty()) {  // every string hashed
+      scratch->codes.push_back(entry_of_string(v[i]));
+      continue;
     }
     const uint32_t id = ids[i];
     if (id >= scratch->id_block.size()) {
@@ -454,11 +455,8 @@ void EncodeStringsById(std::span<const std::string_view> v, std::span<const uint
       scratch->entry_of_id.resize(size);
     }
     if (scratch->id_block[id] != block) {
-      auto [entry, new_string] = scratch->entry_of_string.try_emplace(
-          v[i], static_cast<uint32_t>(scratch->dict.size()));
-      if (new_string) scratch->dict.push_back(v[i]);
       scratch->id_block[id] = block;
-      scratch->entry_of_id[id] = entry->second;
+      scratch->entry_of_id[id] = entry_of_string(v[i]);
     }
     scratch->codes.push_back(scratch->entry_of_id[id]);
   }

@@ -68,8 +68,8 @@ struct StringEncodeScratch {
   std::vector<int64_t> codes;
 };
 // EncodeStrings where ids[i] names values[i]'s string (equal ids: equal strings; equal
-// strings may have several ids), so a string is hashed once per distinct id, not per row. The
-// encoding is the same as EncodeStrings'.
+// strings may have several ids), so a string is hashed once per distinct id, not per row; with
+// `ids` empty every string is hashed. The encoding is the same either way.
 void EncodeStringsById(std::span<const std::string_view> values, std::span<const uint32_t> ids,
                        StringEncodeScratch* scratch, std::string* out);
 
