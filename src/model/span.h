@@ -33,6 +33,13 @@ inline bool IsZero(const SpanId& id) {
   for (uint8_t b : id) if (b) return false;
   return true;
 }
+// A span id's bytes as one integer (native order): equal ids, equal bits; one compare instead
+// of a memcmp call.
+inline uint64_t SpanIdBits(const SpanId& id) {
+  uint64_t bits;
+  std::memcpy(&bits, id.data(), sizeof bits);
+  return bits;
+}
 // Byte equality for the short strings spans carry (keys, names, ids): views of the same bytes
 // compare equal without reading them, strings of up to 16 bytes with two overlapping loads
 // each, longer ones check their last 8 bytes before a full memcmp. Same result as a == b.

@@ -49,7 +49,7 @@ size_t ExpectedHeadRows(const StoreOptions& options);
 
 class EmbeddedStore final : public Store {
  public:
-  static constexpr size_t kMaxFrozenHeads = 2;
+  static constexpr size_t kMaxFrozenHeads = 3;
   static constexpr int kBackPressureWaitSeconds = 10;
 
   explicit EmbeddedStore(const StoreOptions& options);

@@ -140,6 +140,12 @@ class Head {
   // Link ids of `row`, or false when the row has none.
   bool LinkIds(uint32_t row, TraceId* trace, SpanId* span) const;
   const std::deque<AttrColumn>& attr_columns() const { return attrs_; }
+  // Each trace's last row; prev_rows_in_trace()[row] is the trace's row before `row` (kNoRow
+  // ends the chain), so every row is on exactly one chain.
+  const absl::flat_hash_map<TraceId, uint32_t>& last_row_of_traces() const {
+    return last_row_of_trace_;
+  }
+  const std::vector<uint32_t>& prev_rows_in_trace() const { return prev_row_in_trace_; }
   int64_t last_written_ns() const { return last_written_ns_; }
 
  private:

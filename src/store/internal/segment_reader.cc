@@ -110,7 +110,7 @@ StatusOr<std::string_view> Segment::ReadStored(const BlockMeta& b, std::string* 
   return std::string_view(*buffer);
 }
 
-Status Segment::LoadRunTraceIds(ByteReader* in) {
+Status Segment::LoadRunTraceIds(ByteReader* in, std::vector<uint32_t>* ordinals) {
   const uint64_t n = footer_.trace_count;
   trace_ids_.resize(n);
   std::string_view table;
@@ -120,7 +120,21 @@ Status Segment::LoadRunTraceIds(ByteReader* in) {
     return OkStatus();
   }
   const uint64_t distinct = footer_.distinct_traces;
-  if (!in->ReadBytes(16 * distinct, &table)) return Corrupt(path_, "bad trace index size");
+  if (distinct > n || !in->ReadBytes(16 * distinct, &table)) {
+    return Corrupt(path_, "bad trace index size");
+  }
+  // The table ascends strictly and lies within the footer's range, so every run's id does.
+  for (uint64_t d = 1; d < distinct; ++d) {
+    if (std::memcmp(table.data() + 16 * (d - 1), table.data() + 16 * d, 16) >= 0) {
+      return Corrupt(path_, "unsorted trace index");
+    }
+  }
+  if (distinct > 0 &&
+      (std::memcmp(table.data(), footer_.min_trace_id.data(), 16) < 0 ||
+       std::memcmp(table.data() + 16 * (distinct - 1), footer_.max_trace_id.data(), 16) > 0)) {
+    return Corrupt(path_, "trace id outside the footer's range");
+  }
+  ordinals->resize(n);
   int64_t ordinal = 0;
   for (uint64_t i = 0; i < n; ++i) {
     int64_t delta;
@@ -128,9 +142,28 @@ Status Segment::LoadRunTraceIds(ByteReader* in) {
       return Corrupt(path_, "bad trace index ordinal");
     }
     ordinal += delta;
+    (*ordinals)[i] = static_cast<uint32_t>(ordinal);
     std::memcpy(trace_ids_[i].data(), table.data() + 16 * ordinal, 16);
   }
   return OkStatus();
+}
+
+// Runs ordered by (trace id, run): a counting sort by table position when the index has one
+// (version 3 on), else a comparison sort of the ids.
+void Segment::GroupRunsByTrace(const std::vector<uint32_t>& ordinals) {
+  const size_t n = trace_ids_.size();
+  runs_by_trace_.resize(n);
+  if (ordinals.empty()) {
+    for (uint32_t i = 0; i < n; ++i) runs_by_trace_[i] = i;
+    std::sort(runs_by_trace_.begin(), runs_by_trace_.end(), [this](uint32_t a, uint32_t b) {
+      return trace_ids_[a] < trace_ids_[b] || (trace_ids_[a] == trace_ids_[b] && a < b);
+    });
+    return;
+  }
+  std::vector<uint32_t> begin(footer_.distinct_traces + 1, 0);
+  for (uint32_t d : ordinals) ++begin[d + 1];
+  for (size_t d = 1; d < begin.size(); ++d) begin[d] += begin[d - 1];
+  for (uint32_t i = 0; i < n; ++i) runs_by_trace_[begin[ordinals[i]]++] = i;
 }
 
 Status Segment::LoadTraceIndex() {
@@ -147,7 +180,9 @@ Status Segment::LoadTraceIndex() {
     return Corrupt(path_, "bad trace index size");
   }
   ByteReader runs(data);
-  RETURN_IF_ERROR(LoadRunTraceIds(&runs));
+  std::vector<uint32_t> ordinals;  // by run, its id's table position (version 3 on)
+  RETURN_IF_ERROR(LoadRunTraceIds(&runs, &ordinals));
+  const bool by_ordinal = !ordinals.empty();
   trace_starts_.resize(n + 1);
   // Version 2: ids ascend over the whole index. Version 3: within each service's range, whose
   // bounds no run crosses.
@@ -163,10 +198,11 @@ Status Segment::LoadTraceIndex() {
       return Corrupt(path_, "bad trace index run");
     }
     const bool service_begins = service > 0 && row == service_ends[service - 1];
-    if (i > 0 && !service_begins && !(trace_ids_[i - 1] < trace_ids_[i])) {
-      return Corrupt(path_, "unsorted trace index");
-    }
-    if (trace_ids_[i] < footer_.min_trace_id || footer_.max_trace_id < trace_ids_[i]) {
+    const bool ascends = by_ordinal ? ordinals[i - (i > 0)] < ordinals[i]
+                                    : i > 0 && trace_ids_[i - 1] < trace_ids_[i];
+    if (i > 0 && !service_begins && !ascends) return Corrupt(path_, "unsorted trace index");
+    if (!by_ordinal &&
+        (trace_ids_[i] < footer_.min_trace_id || footer_.max_trace_id < trace_ids_[i])) {
       return Corrupt(path_, "trace id outside the footer's range");
     }
     trace_starts_[i] = row;
@@ -176,13 +212,7 @@ Status Segment::LoadTraceIndex() {
   }
   trace_starts_[n] = row;
   if (row != footer_.row_count || !runs.empty()) return Corrupt(path_, "trace index row mismatch");
-  if (footer_.services.size() > 1) {
-    runs_by_trace_.resize(n);
-    for (uint32_t i = 0; i < n; ++i) runs_by_trace_[i] = i;
-    std::sort(runs_by_trace_.begin(), runs_by_trace_.end(), [this](uint32_t a, uint32_t b) {
-      return trace_ids_[a] < trace_ids_[b] || (trace_ids_[a] == trace_ids_[b] && a < b);
-    });
-  }
+  if (footer_.services.size() > 1) GroupRunsByTrace(ordinals);
   return OkStatus();
 }
 

@@ -121,7 +121,10 @@ class Segment {
   Segment() = default;
   Status LoadTraceIndex();
   // The trace id of every run, from the index block's id part (which `in` is positioned at).
-  Status LoadRunTraceIds(ByteReader* in);
+  // Reads each run's trace id; from version 3 on also *ordinals (the id's table position by
+  // run), left empty before.
+  Status LoadRunTraceIds(ByteReader* in, std::vector<uint32_t>* ordinals);
+  void GroupRunsByTrace(const std::vector<uint32_t>& ordinals);
   StatusOr<std::string_view> ReadStored(const BlockMeta& b, std::string* buffer) const;
   // Span-id blocks decoded during one read, by block: the parent ids of a trace's runs refer
   // to span ids of its other runs, which the same read decodes anyway.

@@ -3,28 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/crc32c.h"
 #include "store/internal/coding.h"
+#include "store/internal/segment_order.h"
 
 namespace waggle::store_internal {
 namespace {
 
 constexpr size_t kWriteBufferBytes = 1 << 20;
 constexpr uint32_t kAbsent = UINT32_MAX;
-
-// A trace id's bytes as two big-endian integers: (hi, lo) order is memcmp's order.
-struct IdKey {
-  uint64_t hi, lo;
-};
-IdKey IdKeyOf(const TraceId& id) {
-  uint64_t hi, lo;
-  std::memcpy(&hi, id.data(), 8);
-  std::memcpy(&lo, id.data() + 8, 8);
-  return IdKey{__builtin_bswap64(hi), __builtin_bswap64(lo)};
-}
 
 class SegmentBuilder {
  public:
@@ -40,7 +29,7 @@ class SegmentBuilder {
   Status WriteTraceIndex();
   Status WriteFixed(FixedColumn c);
   Status WriteAttr(const AttrColumn& c, int64_t same_as);
-  void SortRows();
+  void OrderRows();
   void FindSameAs();
   void EncodeStarts(size_t lo, std::span<const int64_t> v, std::string* out);
   void EncodeParentRefs(size_t lo, size_t hi, std::string* out);
@@ -49,7 +38,6 @@ class SegmentBuilder {
   // *offset (row within it). False when absent or the trace is too large to search.
   bool FindParentInTrace(uint32_t run, const SpanId& parent, size_t lo, size_t hi, uint64_t* k,
                          uint64_t* offset) const;
-  void GroupRunsByTrace();
   void TrackInts(std::span<const int64_t> v, ColumnMeta* col);
   void TrackDoubles(std::span<const double> v, ColumnMeta* col);
 
@@ -134,56 +122,16 @@ void SegmentBuilder::TrackDoubles(std::span<const double> v, ColumnMeta* col) {
   }
 }
 
-// Sorts rows by (service.name bytes, trace id bytes, start, insertion order) on flat keys (no
-// indirection and no memcmp per comparison) and records the runs (rows of one service and
-// trace) and the service ranges.
-void SegmentBuilder::SortRows() {
-  struct Key {
-    uint32_t service;  // rank of the row's service.name among the head's, in byte order
-    uint64_t hi, lo;   // trace id bytes as big-endian integers: same order as memcmp
-    int64_t start;
-    uint32_t row;
-  };
-  const size_t n = head_.rows();
-  const auto& ids = head_.trace_ids();
-  const auto& starts = head_.starts();
-  const auto& services = head_.strings(FixedColumn::kService);
-  absl::flat_hash_map<uint32_t, uint32_t> rank_of_code;
-  for (uint32_t code : services) rank_of_code.try_emplace(code, 0);
-  std::vector<std::pair<std::string_view, uint32_t>> by_name;
-  for (const auto& [code, rank] : rank_of_code) by_name.emplace_back(head_.pool().Get(code), code);
-  std::sort(by_name.begin(), by_name.end());
-  // Codes are not unique per string (a head may intern one string twice): equal names share
-  // a rank, so each service is one range.
-  std::vector<std::string_view> names;  // by rank
-  for (const auto& [name, code] : by_name) {
-    if (names.empty() || names.back() != name) names.push_back(name);
-    rank_of_code[code] = static_cast<uint32_t>(names.size() - 1);
-  }
-  std::vector<Key> keys(n);
-  for (size_t i = 0; i < n; ++i) {
-    const IdKey id = IdKeyOf(ids[i]);
-    keys[i] = Key{rank_of_code[services[i]], id.hi, id.lo, starts[i], static_cast<uint32_t>(i)};
-  }
-  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
-    return std::tie(a.service, a.hi, a.lo, a.start, a.row) <
-           std::tie(b.service, b.hi, b.lo, b.start, b.row);
-  });
-  perm_.resize(n);
-  trace_of_pos_.resize(n);
-  trace_begin_.clear();
-  footer_.services.clear();
-  for (size_t p = 0; p < n; ++p) {
-    perm_[p] = keys[p].row;
-    const bool new_service = p == 0 || keys[p].service != keys[p - 1].service;
-    if (new_service) footer_.services.push_back(ServiceRange{std::string(names[keys[p].service]), 0});
-    ++footer_.services.back().rows;
-    if (new_service || keys[p].hi != keys[p - 1].hi || keys[p].lo != keys[p - 1].lo) {
-      trace_begin_.push_back(static_cast<uint32_t>(p));
-    }
-    trace_of_pos_[p] = static_cast<uint32_t>(trace_begin_.size() - 1);
-  }
-  trace_begin_.push_back(static_cast<uint32_t>(n));
+// Orders the rows (segment_order.h) and keeps the runs and the service ranges.
+void SegmentBuilder::OrderRows() {
+  SegmentOrder order = OrderHeadRows(head_);
+  perm_ = std::move(order.perm);
+  trace_of_pos_ = std::move(order.run_of_pos);
+  trace_begin_ = std::move(order.run_begin);
+  trace_runs_begin_ = std::move(order.trace_runs_begin);
+  trace_runs_ = std::move(order.trace_runs);
+  ordinal_of_run_ = std::move(order.ordinal_of_run);
+  footer_.services = std::move(order.services);
 }
 
 // The distinct trace ids, ascending, then per run the zigzag difference of its trace's
@@ -192,7 +140,6 @@ void SegmentBuilder::SortRows() {
 Status SegmentBuilder::WriteTraceIndex() {
   const auto& trace_ids = head_.trace_ids();
   const size_t n_runs = trace_begin_.size() - 1;
-  GroupRunsByTrace();
   const size_t distinct = trace_runs_begin_.size() - 1;
   std::string index, ordinals, runs;
   index.reserve(distinct * 16 + n_runs * 3);
@@ -221,36 +168,6 @@ Status SegmentBuilder::WriteTraceIndex() {
   return Append(stored_);
 }
 
-// Sorts the runs by (trace id, run) on flat big-endian keys (no memcmp per comparison) and
-// numbers the distinct ids in that order.
-void SegmentBuilder::GroupRunsByTrace() {
-  struct RunKey {
-    uint64_t hi, lo;
-    uint32_t run;
-  };
-  const auto& trace_ids = head_.trace_ids();
-  const size_t n_runs = trace_begin_.size() - 1;
-  std::vector<RunKey> keys(n_runs);
-  for (size_t t = 0; t < n_runs; ++t) {
-    const IdKey id = IdKeyOf(trace_ids[perm_[trace_begin_[t]]]);
-    keys[t] = RunKey{id.hi, id.lo, static_cast<uint32_t>(t)};
-  }
-  std::sort(keys.begin(), keys.end(), [](const RunKey& a, const RunKey& b) {
-    return std::tie(a.hi, a.lo, a.run) < std::tie(b.hi, b.lo, b.run);
-  });
-  ordinal_of_run_.resize(n_runs);
-  trace_runs_.resize(n_runs);
-  trace_runs_begin_.clear();
-  for (size_t i = 0; i < n_runs; ++i) {
-    if (i == 0 || keys[i].hi != keys[i - 1].hi || keys[i].lo != keys[i - 1].lo) {
-      trace_runs_begin_.push_back(static_cast<uint32_t>(i));
-    }
-    trace_runs_[i] = keys[i].run;
-    ordinal_of_run_[keys[i].run] = static_cast<uint32_t>(trace_runs_begin_.size() - 1);
-  }
-  trace_runs_begin_.push_back(static_cast<uint32_t>(n_runs));
-}
-
 // Parent ids as back-references: 0 = zero id, 1 = exception (listed after the refs), else
 // ZigZag(position - target) + 1 where `target` is a row of the same run in this block whose
 // span id equals the parent id. An exception names a row of another run of the trace (another
@@ -264,11 +181,12 @@ bool SegmentBuilder::FindParentInTrace(uint32_t run, const SpanId& parent, size_
   for (uint32_t i = first; i < last; ++i) rows += trace_begin_[trace_runs_[i] + 1] - trace_begin_[trace_runs_[i]];
   if (rows > kMaxSearchRows) return false;
   const auto& span_ids = head_.span_ids();
+  const uint64_t wanted = SpanIdBits(parent);
   for (uint32_t i = first; i < last; ++i) {
     const uint32_t r = trace_runs_[i];
     for (size_t p = trace_begin_[r]; p < trace_begin_[r + 1]; ++p) {
       if (r == run && p >= lo && p < hi) continue;  // the block's own rows were searched
-      if (span_ids[perm_[p]] == parent) {
+      if (SpanIdBits(span_ids[perm_[p]]) == wanted) {
         *k = i - first;
         *offset = p - trace_begin_[r];
         return true;
@@ -286,7 +204,7 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
   std::string exceptions;
   size_t n_exceptions = 0;
   absl::flat_hash_map<SpanId, size_t> first_pos;
-  std::vector<SpanId> local;  // span ids of the current trace's rows in this block
+  std::vector<uint64_t> local;  // span ids of the current trace's rows in this block
   for (size_t t = lo; t < hi;) {
     const size_t end = std::min<size_t>(hi, trace_begin_[trace_of_pos_[t] + 1]);
     const bool linear = end - t <= kLinearScanRows;
@@ -294,7 +212,7 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
     first_pos.clear();
     for (size_t p = t; p < end; ++p) {
       if (linear) {
-        local.push_back(span_ids[perm_[p]]);
+        local.push_back(SpanIdBits(span_ids[perm_[p]]));
       } else {
         first_pos.try_emplace(span_ids[perm_[p]], p);
       }
@@ -305,8 +223,9 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
       size_t target = SIZE_MAX;
       if (!IsZero(parent)) {
         if (linear) {
+          const uint64_t wanted = SpanIdBits(parent);
           for (size_t k = 0; k < local.size(); ++k) {
-            if (local[k] == parent) {
+            if (local[k] == wanted) {
               target = t + k;
               break;
             }
@@ -547,7 +466,7 @@ StatusOr<uint64_t> SegmentBuilder::Build() {
   const size_t n = head_.rows();
   if (n == 0) return absl::InvalidArgumentError("cannot write an empty segment");
   if (options_.block_rows == 0) return absl::InvalidArgumentError("block_rows must be > 0");
-  SortRows();
+  OrderRows();
   footer_.segment_id = options_.segment_id;
   footer_.wal_seq_end = options_.wal_seq_end;
   footer_.created_ns = options_.created_ns;
