@@ -85,14 +85,34 @@ IntPlan PlanInts(std::span<const int64_t> v) {
 
 int BitWidth(uint64_t max_value) { return max_value == 0 ? 0 : 64 - std::countl_zero(max_value); }
 
-void PackBits(std::span<const uint64_t> values, int width, std::string* out) {
+namespace {
+
+// Appends the low `width` bits of each value(i), i < n, packed little-endian. Widths up to 56
+// OR each value into an unaligned 8-byte window (8 spare bytes, trimmed at the end); wider ones
+// go through a 128-bit accumulator.
+template <typename ValueAt>
+void PackBitsOf(size_t n, int width, ValueAt value, std::string* out) {
   if (width == 0) return;
   const uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
+  const size_t at = out->size(), bytes = (n * width + 7) / 8;
+  if (width <= 56) {
+    out->resize(at + bytes + 8, '\0');
+    auto* dst = reinterpret_cast<uint8_t*>(out->data() + at);
+    uint64_t bit = 0;
+    for (size_t i = 0; i < n; ++i, bit += width) {
+      uint64_t word;
+      std::memcpy(&word, dst + bit / 8, 8);
+      word |= (value(i) & mask) << (bit % 8);
+      std::memcpy(dst + bit / 8, &word, 8);
+    }
+    out->resize(at + bytes);
+    return;
+  }
+  out->reserve(at + bytes);
   unsigned __int128 acc = 0;
   int bits = 0;
-  out->reserve(out->size() + (values.size() * width + 7) / 8);
-  for (uint64_t x : values) {
-    acc |= static_cast<unsigned __int128>(x & mask) << bits;
+  for (size_t i = 0; i < n; ++i) {
+    acc |= static_cast<unsigned __int128>(value(i) & mask) << bits;
     bits += width;
     while (bits >= 8) {
       out->push_back(static_cast<char>(static_cast<uint8_t>(acc)));
@@ -101,6 +121,12 @@ void PackBits(std::span<const uint64_t> values, int width, std::string* out) {
     }
   }
   if (bits > 0) out->push_back(static_cast<char>(static_cast<uint8_t>(acc)));
+}
+
+}  // namespace
+
+void PackBits(std::span<const uint64_t> values, int width, std::string* out) {
+  PackBitsOf(values.size(), width, [values](size_t i) { return values[i]; }, out);
 }
 
 namespace {
@@ -165,11 +191,8 @@ void EncodeInts(std::span<const int64_t> v, std::string* out) {
     out->push_back(static_cast<char>(IntEncoding::kBitPack));
     PutZigZag(out, p.min);
     out->push_back(static_cast<char>(p.width));
-    std::vector<uint64_t> offsets(v.size());
-    for (size_t i = 0; i < v.size(); ++i) {
-      offsets[i] = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.min);
-    }
-    PackBits(offsets, p.width, out);
+    const uint64_t base = static_cast<uint64_t>(p.min);
+    PackBitsOf(v.size(), p.width, [v, base](size_t i) { return static_cast<uint64_t>(v[i]) - base; }, out);
   } else if (best == p.rle) {
     out->push_back(static_cast<char>(IntEncoding::kRle));
     size_t n_runs = 0;
@@ -312,20 +335,71 @@ constexpr std::array<int8_t, 256> kHexValue = [] {
 
 inline int HexDigit(char c) { return kHexValue[static_cast<uint8_t>(c)]; }
 
+// Eight characters at a time as one little-endian word (SWAR): every byte stays below 0x80
+// after the first check, so the per-byte additions below never carry into the next byte.
+static_assert(std::endian::native == std::endian::little, "hex packing assumes little-endian");
+constexpr uint64_t kEachByte = 0x0101010101010101ull;
+
+inline uint64_t Load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
+// Whether all 8 bytes of `x` are lowercase hex digits.
+inline bool EightLowerHex(uint64_t x) {
+  constexpr uint64_t kHigh = 0x80 * kEachByte;
+  if (x & kHigh) return false;
+  const uint64_t ge_0 = x + (0x80 - '0') * kEachByte;      // high bit set: byte >= '0'
+  const uint64_t gt_9 = x + (0x80 - '9' - 1) * kEachByte;  // byte > '9'
+  const uint64_t ge_a = x + (0x80 - 'a') * kEachByte;      // byte >= 'a'
+  const uint64_t gt_f = x + (0x80 - 'f' - 1) * kEachByte;  // byte > 'f'
+  return (((ge_0 & ~gt_9) | (ge_a & ~gt_f)) & kHigh) == kHigh;
+}
+
+// The 4 bytes 8 lowercase hex digits spell, first digit in the high nibble of the first byte.
+// REQUIRES: EightLowerHex(x).
+inline uint32_t PackEightHex(uint64_t x) {
+  // '0'..'9' keep their low nibble; 'a'..'f' (bit 6 set) have low nibbles 1..6, plus 9.
+  const uint64_t nibbles = (x & (0x0f * kEachByte)) + ((x >> 6) & kEachByte) * 9;
+  constexpr uint64_t kLowBytes = 0x00ff00ff00ff00ffull;
+  uint64_t pairs = ((nibbles & kLowBytes) << 4) | ((nibbles >> 8) & kLowBytes);
+  pairs = (pairs | (pairs >> 8)) & 0x0000ffff0000ffffull;
+  return static_cast<uint32_t>(pairs | (pairs >> 16));
+}
+
+// A canonical UUID's 32 digits as four words (the dashes at 8, 13, 18 and 23 left out).
+// REQUIRES: s.size() == 36.
+inline void UuidDigitWords(std::string_view s, uint64_t words[4]) {
+  const char* p = s.data();
+  uint32_t a, b;
+  words[0] = Load8(p);
+  std::memcpy(&a, p + 9, 4);
+  std::memcpy(&b, p + 14, 4);
+  words[1] = a | uint64_t{b} << 32;
+  std::memcpy(&a, p + 19, 4);
+  std::memcpy(&b, p + 24, 4);
+  words[2] = a | uint64_t{b} << 32;
+  words[3] = Load8(p + 28);
+}
+
 bool IsLowerHex(std::string_view s) {
-  for (char c : s) {
-    if (HexDigit(c) < 0) return false;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    if (!EightLowerHex(Load8(s.data() + i))) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (HexDigit(s[i]) < 0) return false;
   }
   return true;
 }
 
 bool IsCanonicalUuid(std::string_view s) {
   if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-  int any_bad = 0;  // the sign bit of any digit's value
-  for (size_t i = 0; i < 36; ++i) {
-    if (i != 8 && i != 13 && i != 18 && i != 23) any_bad |= HexDigit(s[i]);
-  }
-  return any_bad >= 0;
+  uint64_t words[4];
+  UuidDigitWords(s, words);
+  return EightLowerHex(words[0]) && EightLowerHex(words[1]) && EightLowerHex(words[2]) &&
+         EightLowerHex(words[3]);
 }
 
 // The packed shape shared by every value of `v` (non-empty), and for kHex the byte length.
@@ -348,10 +422,22 @@ void PutPacked(std::string* out, std::string_view s, Shape shape) {
   const size_t at = out->size();
   out->resize(at + (shape == Shape::kUuid ? 16 : s.size() / 2));
   char* dst = out->data() + at;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) {
-    if (s[i] == '-') ++i;  // UUID dashes sit before an even digit index
-    *dst++ = static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1]));
+  if (shape == Shape::kUuid) {
+    uint64_t words[4];
+    UuidDigitWords(s, words);
+    for (uint64_t w : words) {
+      const uint32_t packed = PackEightHex(w);
+      std::memcpy(dst, &packed, 4);
+      dst += 4;
+    }
+    return;
   }
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8, dst += 4) {
+    const uint32_t packed = PackEightHex(Load8(s.data() + i));
+    std::memcpy(dst, &packed, 4);
+  }
+  for (; i + 1 < s.size(); i += 2) *dst++ = static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1]));
 }
 
 // Reads one value of `shape` (`width` bytes when packed); packed values are expanded into

@@ -78,8 +78,10 @@ TEST(ColumnCodec, BitPackAllWidths) {
     uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
     // Long enough that most values take the word-at-a-time path, and the tail the byte path.
     for (uint64_t i = 0; i < 1000; ++i) v.push_back((i * 0x9e3779b97f4a7c15ull) & mask);
-    std::string buf;
+    std::string buf = "pre";  // packing appends after what the buffer holds
     PackBits(v, width, &buf);
+    ASSERT_EQ(buf.substr(0, 3), "pre");
+    buf.erase(0, 3);
     EXPECT_EQ(buf.size(), (v.size() * width + 7) / 8);
     ByteReader in(buf);
     std::vector<uint64_t> out;
@@ -221,6 +223,32 @@ std::vector<std::string> RoundTripStrings(const std::vector<std::string>& v, uin
   EXPECT_TRUE(DecodeStrings(&in, v.size(), &out));
   EXPECT_TRUE(in.empty());
   return std::vector<std::string>(out.values.begin(), out.values.end());
+}
+
+// Every byte value at every position of hex strings and UUIDs: packed exactly when it is a
+// lowercase hex digit (and the dashes are in place), kept as text otherwise, and round-tripped
+// byte for byte either way (the word-at-a-time checks against the per-byte definition).
+TEST(ColumnCodec, HexAndUuidPackingCheckEveryByteValueAtEveryPosition) {
+  const std::string hex40 = "0123456789abcdef0123456789abcdef01234567";
+  const std::string uuid = "01234567-89ab-cdef-0123-456789abcdef";
+  uint8_t enc;
+  for (int c = 0; c < 256; ++c) {
+    const bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    for (size_t at = 0; at < hex40.size(); ++at) {
+      std::vector<std::string> v = {hex40, hex40};
+      v[1][at] = static_cast<char>(c);
+      ASSERT_EQ(RoundTripStrings(v, &enc), v) << c << " at " << at;
+      ASSERT_EQ((enc & ~kStringBaseMask) == kStringHex, digit) << c << " at " << at;
+    }
+    for (size_t at = 0; at < uuid.size(); ++at) {
+      std::vector<std::string> v = {uuid, uuid};
+      v[1][at] = static_cast<char>(c);
+      const bool dash_place = at == 8 || at == 13 || at == 18 || at == 23;
+      const bool packs = dash_place ? c == '-' : digit;
+      ASSERT_EQ(RoundTripStrings(v, &enc), v) << c << " at " << at;
+      ASSERT_EQ((enc & ~kStringBaseMask) == kStringUuid, packs) << c << " at " << at;
+    }
+  }
 }
 
 TEST(ColumnCodec, StringsPackUuidsAndHexExactly) {

@@ -64,14 +64,21 @@ Status EmbeddedStore::Append(const SpanBatch& batch) {
   }
   bool full = false;
   {
+    // Under the freeze lock the rows and their WAL record land on the same side of a freeze:
+    // every WAL file below the rotation point is covered by frozen heads. The rows go into the
+    // head first, while the batch the encoder just read is still in cache; they are
+    // acknowledged only once the record is durable (a query may see them one group commit
+    // earlier; if the WAL fails, the caller gets the error and its rows may still be stored).
     absl::ReaderMutexLock freeze_lock(&freeze_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (active_->empty()) active_since_mono_ns_ = env_->MonotonicNanos();
+      active_->AddBatch(batch, &hints, env_->NowUnixNanos());
+      stats_.rows_appended += batch.rows.size();
+      full = active_->rows() >= options_.head_max_rows;
+    }
     ASSIGN_OR_RETURN(uint64_t seq, wal_->Append(record));
     (void)seq;
-    absl::MutexLock lock(&mu_);
-    if (active_->empty()) active_since_mono_ns_ = env_->MonotonicNanos();
-    active_->AddBatch(batch, &hints, env_->NowUnixNanos());
-    stats_.rows_appended += batch.rows.size();
-    full = active_->rows() >= options_.head_max_rows;
   }
   if (full) {
     // The rows are durable and visible: a failure from here on is background trouble, not a

@@ -26,7 +26,7 @@ struct SegmentWriteOptions {
   std::vector<uint64_t> replaces;
   int64_t created_ns = 0;
   Compression compression = Compression::kZstd;
-  int zstd_level = 3;
+  int zstd_level = 1;
   uint32_t block_rows = kDefaultBlockRows;
 };
 
