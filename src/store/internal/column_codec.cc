@@ -641,9 +641,14 @@ bool DecodeStrings(ByteReader* in, size_t n, DecodedStrings* out, size_t first, 
 }
 
 void EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
-  const size_t n = valid.size();
-  size_t non_null = 0, transitions = 0;
-  for (size_t i = 0; i < n; ++i) non_null += valid[i] != 0;
+  size_t non_null = 0;
+  for (uint8_t v : valid) non_null += v != 0;
+  EncodeValidity(valid.size(), non_null, valid, out);
+}
+
+void EncodeValidity(size_t rows, size_t non_null, std::span<const uint8_t> valid, std::string* out) {
+  const size_t n = rows;
+  size_t transitions = 0;
   if (non_null == n) {
     out->push_back(0);
     return;

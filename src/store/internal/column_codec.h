@@ -98,6 +98,9 @@ int BitWidth(uint64_t max_value);
 // first row, then row - previous - 1). The writer picks the smallest (ties: lower kind).
 // `valid` has one byte (0/1) per row.
 void EncodeValidity(std::span<const uint8_t> valid, std::string* out);
+// The same for `rows` rows of which the caller knows `non_null` are valid: `valid` is read only
+// when some but not all are (it may be empty otherwise).
+void EncodeValidity(size_t rows, size_t non_null, std::span<const uint8_t> valid, std::string* out);
 // Sets *valid to n bytes (or leaves it empty when all rows are valid) and *non_null.
 bool DecodeValidity(ByteReader* in, size_t n, std::vector<uint8_t>* valid, size_t* non_null);
 

@@ -324,7 +324,6 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
     size_t hi = std::min(perm_.size(), lo + options_.block_rows);
     raw_.clear();
     PutVarint(&raw_, hi - lo);
-    valid.assign(hi - lo, 1);
     uint32_t nulls = 0;
     if (col.physical == Physical::kInt) {
       ints.clear();
@@ -342,7 +341,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
           default: ints.push_back(head_.flags()[r]); break;
         }
       }
-      EncodeValidity(valid, &raw_);
+      EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       if (c == FixedColumn::kStart) {
         EncodeStarts(lo, ints, &raw_);
       } else {
@@ -357,19 +356,20 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
         string_ids_.push_back(codes[perm_[p]]);
         strs.push_back(head_.pool().Get(string_ids_.back()));
       }
-      EncodeValidity(valid, &raw_);
+      EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       EncodeStringsById(strs, string_ids_, &string_scratch_, &raw_);
     } else if (col.physical == Physical::kParentRef) {
-      EncodeValidity(valid, &raw_);
+      EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       EncodeParentRefs(lo, hi, &raw_);
     } else if (c == FixedColumn::kSpanId) {
-      EncodeValidity(valid, &raw_);
+      EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       for (size_t p = lo; p < hi; ++p) {
         const SpanId& id = head_.span_ids()[perm_[p]];
         raw_.append(reinterpret_cast<const char*>(id.data()), id.size());
       }
     } else {  // link ids: null unless the row is a link
       std::string values;
+      valid.resize(hi - lo);
       for (size_t p = lo; p < hi; ++p) {
         TraceId trace;
         SpanId span;
@@ -382,7 +382,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
           values.append(reinterpret_cast<const char*>(span.data()), span.size());
         }
       }
-      EncodeValidity(valid, &raw_);
+      EncodeValidity(hi - lo, hi - lo - nulls, valid, &raw_);
       raw_.append(values);
     }
     RETURN_IF_ERROR(EmitBlock(raw_, nulls, &col));
@@ -441,7 +441,7 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
       }
     }
     const uint32_t nulls = static_cast<uint32_t>(hi - lo - present);
-    EncodeValidity(valid, &raw_);
+    EncodeValidity(hi - lo, present, valid, &raw_);
     if (nulls < hi - lo) {
       if (col.physical == Physical::kInt) {
         EncodeInts(ints, &raw_);
