@@ -408,6 +408,26 @@ TEST(ColumnCodec, CompressionRoundTripAndFallback) {
   EXPECT_FALSE(DecompressBlock(stored, 1 << 20, &scratch, &back).ok());
 }
 
+// Large random blocks skip the compressor; large blocks of varied but non-random bytes (hex
+// text: 4 bits of entropy per byte) are still compressed.
+TEST(ColumnCodec, RandomBlocksAreStoredRawAndTextStillCompresses) {
+  std::mt19937_64 rng(7);
+  std::string random, hex_text;
+  for (int i = 0; i < 65536; ++i) {
+    random.push_back(static_cast<char>(rng()));
+    hex_text.push_back("0123456789abcdef"[rng() % 16]);
+  }
+  for (const std::string* raw : {&random, &hex_text}) {
+    std::string stored, scratch;
+    CompressBlock(*raw, Compression::kZstd, 3, &stored);
+    EXPECT_EQ(stored[0], static_cast<char>(raw == &random ? Compression::kNone : Compression::kZstd));
+    if (raw == &hex_text) EXPECT_LT(stored.size(), raw->size() * 6 / 10);
+    std::string_view back;
+    ASSERT_TRUE(DecompressBlock(stored, 1 << 20, &scratch, &back).ok());
+    EXPECT_EQ(back, *raw);
+  }
+}
+
 TEST(ColumnCodec, DecodersRejectGarbageWithoutCrashing) {
   std::mt19937_64 rng(99);
   for (int iter = 0; iter < 3000; ++iter) {
