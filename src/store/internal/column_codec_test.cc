@@ -421,7 +421,9 @@ TEST(ColumnCodec, RandomBlocksAreStoredRawAndTextStillCompresses) {
     std::string stored, scratch;
     CompressBlock(*raw, Compression::kZstd, 3, &stored);
     EXPECT_EQ(stored[0], static_cast<char>(raw == &random ? Compression::kNone : Compression::kZstd));
-    if (raw == &hex_text) EXPECT_LT(stored.size(), raw->size() * 6 / 10);
+    if (raw == &hex_text) {
+      EXPECT_LT(stored.size(), raw->size() * 6 / 10);
+    }
     std::string_view back;
     ASSERT_TRUE(DecompressBlock(stored, 1 << 20, &scratch, &back).ok());
     EXPECT_EQ(back, *raw);
