@@ -41,9 +41,12 @@ void AppendAttrs(const SpanBatch& batch, AttrRange range, std::vector<Attribute>
     a.key = std::string(v.key);
     a.type = v.type;
     a.str = std::string(v.str);
-    a.i = v.i;
-    a.d = v.d;
-    a.b = v.b;
+    switch (v.type) {  // only the member the type names is meaningful
+      case ValueType::kInt: a.i = v.i; break;
+      case ValueType::kDouble: a.d = v.d; break;
+      case ValueType::kBool: a.b = v.b; break;
+      case ValueType::kString: break;
+    }
     bool replaced = false;
     for (Attribute& existing : *out) {
       if (existing.key == a.key) {

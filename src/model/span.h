@@ -88,14 +88,19 @@ std::string_view ValueTypeName(ValueType type);      // "string", "integer", "fl
 // An attribute value whose string (if any) is a view. Arrays and nested maps arrive
 // already flattened by the decoder: maps as dotted keys (depth ≤ 5), arrays as JSON text,
 // bytes as base64 text.
+// 48 bytes: a batch holds one per attribute and every stage walks them, so the three scalar
+// members share storage; only the member named by `type` is meaningful (and may be read).
 struct AttrView {
   std::string_view key;
-  ValueType type = ValueType::kString;
   std::string_view str;  // kString
-  int64_t i = 0;         // kInt
-  double d = 0;          // kDouble
-  bool b = false;        // kBool
+  union {
+    int64_t i = 0;  // kInt
+    double d;       // kDouble
+    bool b;         // kBool
+  };
+  ValueType type = ValueType::kString;
 };
+static_assert(sizeof(AttrView) == 48);
 
 // Half-open range [begin, end) into SpanBatch::attrs.
 struct AttrRange {
@@ -166,6 +171,21 @@ struct Attribute {
   double d = 0;
   bool b = false;
 };
+
+// A view of `a` (its strings borrowed): only the value member `a.type` names is carried over.
+inline AttrView ViewOf(const Attribute& a) {
+  AttrView v;
+  v.key = a.key;
+  v.type = a.type;
+  v.str = a.str;
+  switch (a.type) {
+    case ValueType::kInt: v.i = a.i; break;
+    case ValueType::kDouble: v.d = a.d; break;
+    case ValueType::kBool: v.b = a.b; break;
+    case ValueType::kString: break;
+  }
+  return v;
+}
 
 // Owning row, as the store returns it. Attributes are resource, scope and own attributes
 // merged into one list (own attributes win on key collisions).

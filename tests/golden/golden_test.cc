@@ -355,13 +355,9 @@ SpanBatch MakeBatch(const std::vector<GoldenRow>& rows, size_t begin, size_t end
     r.scope_name = batch.arena.Store(g.library);
     const uint32_t first = static_cast<uint32_t>(batch.attrs.size());
     for (const Attribute& a : g.attrs) {
-      AttrView v;
+      AttrView v = ViewOf(a);
       v.key = batch.arena.Store(a.key);
-      v.type = a.type;
       v.str = batch.arena.Store(a.str);
-      v.i = a.i;
-      v.d = a.d;
-      v.b = a.b;
       batch.attrs.push_back(v);
     }
     const uint32_t last = static_cast<uint32_t>(batch.attrs.size());

@@ -270,7 +270,7 @@ void Head::AddSpan(const Span& s, int64_t now_ns) {
   AttrColumn* prev = nullptr;
   for (size_t i = s.attributes.size(); i-- > 0;) {  // later wins
     const Attribute& a = s.attributes[i];
-    AttrView view{a.key, a.type, a.str, a.i, a.d, a.b};
+    const AttrView view = ViewOf(a);
     AttrColumn* col = ColumnFor(a.key, a.type, prev);
     prev = col;
     uint32_t code = kNoCode;
