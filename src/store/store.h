@@ -105,8 +105,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Makes every row of `batch` durable and visible, then returns. On error nothing of the
-  // batch is acknowledged (some rows may still appear after a restart).
+  // Makes every row of `batch` durable and visible, then returns. Reads may see the rows a
+  // little before they are durable. On error nothing of the batch is acknowledged (some rows
+  // may still be stored and visible, as after a lost acknowledgement).
   virtual Status Append(const SpanBatch& batch) = 0;
 
   // Every row (spans, events, links) of the trace, from the head and the segments, ordered

@@ -3,8 +3,9 @@
 // Data directory: LOCK (flock'd while open: one process per directory), wal/ (wal.h),
 // segments/seg-<16 hex id>.wseg, quarantine/, MANIFEST.
 //
-// Write path: Append encodes the batch, appends it to the WAL (group commit; returns once
-// durable) and inserts its rows into the active head, all while holding freeze_mu_ shared.
+// Write path: Append encodes the batch, inserts its rows into the active head (while the
+// batch is still in cache) and appends the record to the WAL (group commit; returns once
+// durable), all while holding freeze_mu_ shared.
 // Freeze takes freeze_mu_ exclusively, rotates the WAL (new file seq R) and moves the active
 // head to the frozen queue tagged with R: every record in WAL files < R is in a frozen head
 // or a segment, every later record in the new active head.
