@@ -194,33 +194,6 @@ AttrColumn* Head::BatchColumn(const SpanBatch& batch, const BatchHints* hints, u
   return col;
 }
 
-namespace {
-
-// The decoded batch is usually out of cache by the time the head takes it (the WAL encode and
-// fsync came in between): ask for row j + 2's attribute views and row j + 1's string bytes
-// (whose views the previous call asked for) while row j is inserted.
-void PrefetchRowInputs(const SpanBatch& batch, size_t j) {
-  constexpr size_t kLine = 64;
-  if (j + 2 < batch.rows.size()) {
-    const AttrRange own = batch.rows[j + 2].attrs;
-    if (own.begin < own.end && own.end <= batch.attrs.size()) {
-      const char* begin = reinterpret_cast<const char*>(batch.attrs.data() + own.begin);
-      const char* end = reinterpret_cast<const char*>(batch.attrs.data() + own.end);
-      for (const char* p = begin; p < end; p += kLine) __builtin_prefetch(p);
-    }
-  }
-  if (j + 1 < batch.rows.size()) {
-    const SpanRow& next = batch.rows[j + 1];
-    __builtin_prefetch(next.name.data());
-    for (uint32_t i = next.attrs.begin; i < next.attrs.end && i < batch.attrs.size(); ++i) {
-      const AttrView& a = batch.attrs[i];
-      if (a.type == ValueType::kString) __builtin_prefetch(a.str.data());
-    }
-  }
-}
-
-}  // namespace
-
 void Head::AddBatch(const SpanBatch& batch, int64_t now_ns) {
   AddBatch(batch, nullptr, now_ns);
 }
@@ -235,7 +208,6 @@ void Head::AddBatch(const SpanBatch& batch, const BatchHints* hints, int64_t now
   batch_attrs_.assign(n_attrs, BatchAttr{});
   if (hints != nullptr) key_columns_.assign(hints->key_count, nullptr);
   for (size_t j = 0; j < batch.rows.size(); ++j) {
-    PrefetchRowInputs(batch, j);
     const SpanRow& r = batch.rows[j];
     // The bits say "same as the batch's previous row", which is the head's previous row.
     const uint8_t same_strings = hints != nullptr && j > 0 ? hints->row_same_strings[j] : 0;
