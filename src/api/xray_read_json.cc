@@ -88,6 +88,11 @@ void WriteRootCauses(const xray::TraceFacts& f, xray::RootCauseKind kind, JsonWr
       w->Key("Inferred").Bool(s.inferred).Key("EntityPath").BeginArray();
       for (const xray::RootCauseEntity& e : s.entity_path) {
         w->BeginObject().Key("Name").String(e.name).Key("Remote").Bool(e.remote);
+        if (kind == xray::RootCauseKind::kResponseTime) {  // ResponseTimeRootCauseEntity
+          if (e.coverage) w->Key("Coverage").Double(*e.coverage);
+          w->EndObject();
+          continue;
+        }
         w->Key("Exceptions").BeginArray();
         for (const xray::RootCauseException& ex : e.exceptions) {
           w->BeginObject().Key("Name").String(ex.name).Key("Message").String(ex.message);
@@ -140,7 +145,8 @@ void WriteTraceSummary(const xray::TraceAnalysis& t, JsonWriter* w) {
   WriteRootCauses(f, xray::RootCauseKind::kFault, w);
   w->Key("ErrorRootCauses");
   WriteRootCauses(f, xray::RootCauseKind::kError, w);
-  w->Key("ResponseTimeRootCauses").BeginArray().EndArray();
+  w->Key("ResponseTimeRootCauses");
+  WriteRootCauses(f, xray::RootCauseKind::kResponseTime, w);
   w->Key("Revision").Int(1);
   w->Key("MatchedEventTime").Double(Seconds(t.start_ns));
   w->EndObject();

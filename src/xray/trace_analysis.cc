@@ -106,6 +106,7 @@ class Analyzer {
     FillEntry();
     FillRootCauses(RootCauseKind::kFault);
     FillRootCauses(RootCauseKind::kError);
+    FillResponseTimeRootCause();
     for (size_t i = 0; i < out_.facts.edges.size(); ++i) {
       out_.facts.edges[i].source = out_.facts.services[out_.edge_nodes[i].first];
       out_.facts.edges[i].destination = out_.facts.services[out_.edge_nodes[i].second];
@@ -293,6 +294,7 @@ class Analyzer {
       if (entry == nullptr) entry = s;
     }
     if (entry == nullptr) return;
+    entry_span_ = entry;
     TraceFacts& f = out_.facts;
     out_.entry = NodeOfSegment(*entry);
     f.services[*out_.entry].root = true;
@@ -327,25 +329,60 @@ class Analyzer {
     }
   }
 
-  RootCauseService CauseService(const Span& cause) const {
-    const Span& segment = SegmentOf(cause);
-    RootCauseService service;
-    service.name = segment.service_name;
-    service.type = std::string(StringAttr(segment, kOrigin));
-    service.account_id = std::string(StringAttr(segment, "cloud.account.id"));
-    std::vector<const Span*> path{&cause};
+  static double Seconds(const Span& s) {
+    return s.end_ns > s.start_ns ? static_cast<double>(s.end_ns - s.start_ns) / 1e9 : 0;
+  }
+
+  // The response-time root cause: from the entry segment, follow the slowest child (a
+  // subsegment or a downstream segment) while it takes at least half of its parent's time; the
+  // row reached is where the time went. Its service and entity path are reported like a fault's,
+  // each entity with its share of the entry's response time as coverage.
+  void FillResponseTimeRootCause() {
+    if (entry_span_ == nullptr || Seconds(*entry_span_) <= 0) return;
+    const Span* cause = entry_span_;
+    for (int depth = 0; depth < kMaxAncestors; ++depth) {
+      auto kids = children_.find(cause->span_id);
+      if (kids == children_.end()) break;
+      const Span* slowest = *std::max_element(
+          kids->second.begin(), kids->second.end(),
+          [](const Span* a, const Span* b) { return Seconds(*a) < Seconds(*b); });
+      if (2 * Seconds(*slowest) < Seconds(*cause)) break;
+      cause = slowest;
+    }
+    RootCauseService service = CauseService(*cause, /*with_exceptions=*/false);
+    const std::vector<const Span*> path = PathFromSegment(*cause);
+    for (size_t i = 0; i < path.size() && i < service.entity_path.size(); ++i) {
+      service.entity_path[i].coverage = std::min(1.0, Seconds(*path[i]) / Seconds(*entry_span_));
+    }
+    out_.facts.root_causes.push_back({RootCauseKind::kResponseTime, {std::move(service)}});
+  }
+
+  // The rows from `row`'s segment down to `row`.
+  std::vector<const Span*> PathFromSegment(const Span& row) const {
+    const Span& segment = SegmentOf(row);
+    std::vector<const Span*> path{&row};
     while (path.back() != &segment && path.size() < kMaxAncestors) {
       const Span* p = Parent(*path.back());
       if (p == nullptr) break;
       path.push_back(p);
     }
     std::reverse(path.begin(), path.end());
-    for (const Span* s : path) {
+    return path;
+  }
+
+  RootCauseService CauseService(const Span& cause, bool with_exceptions = true) const {
+    const Span& segment = SegmentOf(cause);
+    RootCauseService service;
+    service.name = segment.service_name;
+    service.type = std::string(StringAttr(segment, kOrigin));
+    service.account_id = std::string(StringAttr(segment, "cloud.account.id"));
+    for (const Span* s : PathFromSegment(cause)) {
       RootCauseEntity entity;
       entity.name = s == &segment ? s->service_name : s->name;
       entity.remote = IsDownstreamCall(*s);
       service.entity_path.push_back(std::move(entity));
     }
+    if (!with_exceptions) return service;
     auto ex = exceptions_.find(cause.span_id);
     if (ex != exceptions_.end()) {
       for (const Span* e : ex->second) {
@@ -362,6 +399,7 @@ class Analyzer {
   std::unordered_map<SpanId, std::vector<const Span*>, SpanIdHash> children_;
   std::unordered_map<SpanId, std::vector<const Span*>, SpanIdHash> exceptions_;
   std::vector<const Span*> spans_in_order_;
+  const Span* entry_span_ = nullptr;  // the entry segment, once FillEntry found it
   std::map<NodeKey, size_t> node_index_;
   std::map<std::pair<size_t, size_t>, size_t> edge_index_;
   TraceAnalysis out_;

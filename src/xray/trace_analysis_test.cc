@@ -124,6 +124,73 @@ TEST(AnalyzeTrace, FaultRootCauseIsTheDeepestFaultedCall) {
   EXPECT_EQ(s.entity_path[1].exceptions[0].message, "slow");
 }
 
+// checkout (1 s) spends 0.7 s in a remote SELECT and 0.2 s rendering; the SELECT's time is
+// its own (no child), so it is where the response time went.
+constexpr std::string_view kSlowQuery = R"({
+  "name": "checkout", "id": "3000000000000001", "trace_id": "1-5759e988-bd862e3fe1be46a994272794",
+  "start_time": 1700000000.0, "end_time": 1700000001.0,
+  "subsegments": [
+    {"name": "SELECT orders", "id": "3000000000000002", "namespace": "remote",
+     "start_time": 1700000000.0, "end_time": 1700000000.7},
+    {"name": "render", "id": "3000000000000003",
+     "start_time": 1700000000.75, "end_time": 1700000000.95}]})";
+
+// checkout (1 s) whose two calls take 0.3 s each: its own time dominates.
+constexpr std::string_view kSpreadOut = R"({
+  "name": "checkout", "id": "4000000000000001", "trace_id": "1-5759e988-bd862e3fe1be46a994272795",
+  "start_time": 1700000000.0, "end_time": 1700000001.0,
+  "subsegments": [
+    {"name": "SELECT orders", "id": "4000000000000002", "namespace": "remote",
+     "start_time": 1700000000.0, "end_time": 1700000000.3},
+    {"name": "render", "id": "4000000000000003",
+     "start_time": 1700000000.5, "end_time": 1700000000.8}]})";
+
+const RootCauseService& ResponseTimeCause(const TraceAnalysis& t) {
+  static const RootCauseService kNone;
+  for (const RootCauseFacts& c : t.facts.root_causes) {
+    if (c.kind == RootCauseKind::kResponseTime) return c.services.at(0);
+  }
+  ADD_FAILURE() << "no response-time root cause";
+  return kNone;
+}
+
+TEST(AnalyzeTrace, ResponseTimeRootCauseFollowsTheCallThatTookMostOfTheTime) {
+  const TraceAnalysis slow = AnalyzeTrace(Rows({kSlowQuery}));
+  const RootCauseService& s = ResponseTimeCause(slow);
+  EXPECT_EQ(s.name, "checkout");
+  ASSERT_EQ(s.entity_path.size(), 2u);
+  EXPECT_EQ(s.entity_path[0].name, "checkout");
+  EXPECT_NEAR(s.entity_path[0].coverage.value_or(-1), 1.0, 1e-6);
+  EXPECT_EQ(s.entity_path[1].name, "SELECT orders");
+  EXPECT_TRUE(s.entity_path[1].remote);
+  EXPECT_NEAR(s.entity_path[1].coverage.value_or(-1), 0.7, 1e-6);
+  EXPECT_TRUE(s.entity_path[1].exceptions.empty());
+
+  const TraceAnalysis spread = AnalyzeTrace(Rows({kSpreadOut}));
+  const RootCauseService& own = ResponseTimeCause(spread);
+  ASSERT_EQ(own.entity_path.size(), 1u);
+  EXPECT_EQ(own.entity_path[0].name, "checkout");
+
+  // The cause across services: the frontend's time went to backend-flask, whose own calls
+  // (0.05 s and 0.15 s of its 0.3 s) do not dominate it.
+  const TraceAnalysis across = AnalyzeTrace(Rows({kFrontend, kBackend}));
+  const RootCauseService& back = ResponseTimeCause(across);
+  EXPECT_EQ(back.name, "backend-flask");
+  ASSERT_FALSE(back.entity_path.empty());
+  EXPECT_EQ(back.entity_path[0].name, "backend-flask");
+  EXPECT_NEAR(back.entity_path[0].coverage.value_or(-1), 0.6, 1e-3);
+
+  auto matches = [](const TraceAnalysis& t, std::string_view text) {
+    StatusOr<FilterExpression> e = FilterExpression::Parse(text);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() && e->Matches(t.facts);
+  };
+  EXPECT_TRUE(matches(slow, R"(rootcause.responsetime.entity { name = "SELECT orders" })"));
+  EXPECT_TRUE(matches(slow, "rootcause.responsetime.entity { remote AND coverage > 0.5 }"));
+  EXPECT_FALSE(matches(spread, R"(rootcause.responsetime.entity { name = "SELECT orders" })"));
+  EXPECT_TRUE(matches(spread, R"(rootcause.responsetime.service { name = "checkout" })"));
+}
+
 TEST(AnalyzeTrace, FilterExpressionsEvaluateOverTheFacts) {
   TraceAnalysis t = AnalyzeTrace(Rows({kFrontend, kBackend}));
   auto matches = [&](std::string_view text) {

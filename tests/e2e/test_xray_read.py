@@ -110,6 +110,19 @@ def test_cli_trace_summaries_with_filter_expressions(world):
     assert [s["Id"] for s in edges] == [world["cross"]]
     grouped = summaries(world, 'group.name = "Cruddur" AND responsetime < 30')
     assert len(grouped) == 5
+    # Every trace names where its response time went, starting at its entry service, with each
+    # entity's share of the response time.
+    timed = [s for s in every if s.get("ResponseTime", 0) > 0]
+    assert len(timed) >= 5
+    for summary in timed:
+        causes = summary["ResponseTimeRootCauses"]
+        assert len(causes) == 1, summary
+        path = causes[0]["Services"][0]["EntityPath"]
+        assert path and all(0 < e["Coverage"] <= 1 for e in path), causes
+    backend_led = [s for s in timed if s["Id"] != world["cross"]]
+    assert all(s["ResponseTimeRootCauses"][0]["Services"][0]["Name"] == "backend-flask"
+               for s in backend_led)
+    assert len(summaries(world, 'rootcause.responsetime.service { name = "backend-flask" }')) >= 3
 
 
 def test_bad_filter_expression_is_an_aws_error_with_its_position(world):
