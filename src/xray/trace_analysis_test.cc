@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 #include "xray/segment_document.h"
 #include "xray/service_graph.h"
@@ -124,26 +125,23 @@ TEST(AnalyzeTrace, FaultRootCauseIsTheDeepestFaultedCall) {
   EXPECT_EQ(s.entity_path[1].exceptions[0].message, "slow");
 }
 
-// checkout (1 s) spends 0.7 s in a remote SELECT and 0.2 s rendering; the SELECT's time is
-// its own (no child), so it is where the response time went.
-constexpr std::string_view kSlowQuery = R"({
-  "name": "checkout", "id": "3000000000000001", "trace_id": "1-5759e988-bd862e3fe1be46a994272794",
-  "start_time": 1700000000.0, "end_time": 1700000001.0,
+// A checkout segment of 1 s (trace `n`) with a remote SELECT from 0 to `select_end` s and a
+// local render from `render_start` to `render_end` s.
+std::string Checkout(int n, std::string_view select_end, std::string_view render_start,
+                     std::string_view render_end) {
+  const std::string id = std::to_string(n) + "00000000000000";
+  return std::string(R"({"name": "checkout", "id": ")") + id + R"(1", "trace_id": "1-5759e988-bd862e3fe1be46a99427279)" +
+         std::to_string(n) + R"(", "start_time": 1700000000.0, "end_time": 1700000001.0,
   "subsegments": [
-    {"name": "SELECT orders", "id": "3000000000000002", "namespace": "remote",
-     "start_time": 1700000000.0, "end_time": 1700000000.7},
-    {"name": "render", "id": "3000000000000003",
-     "start_time": 1700000000.75, "end_time": 1700000000.95}]})";
-
-// checkout (1 s) whose two calls take 0.3 s each: its own time dominates.
-constexpr std::string_view kSpreadOut = R"({
-  "name": "checkout", "id": "4000000000000001", "trace_id": "1-5759e988-bd862e3fe1be46a994272795",
-  "start_time": 1700000000.0, "end_time": 1700000001.0,
-  "subsegments": [
-    {"name": "SELECT orders", "id": "4000000000000002", "namespace": "remote",
-     "start_time": 1700000000.0, "end_time": 1700000000.3},
-    {"name": "render", "id": "4000000000000003",
-     "start_time": 1700000000.5, "end_time": 1700000000.8}]})";
+    {"name": "SELECT orders", "id": ")" + id + R"(2", "namespace": "remote",
+     "start_time": 1700000000.0, "end_time": 17000000)" + std::string(select_end) + R"(},
+    {"name": "render", "id": ")" + id + R"(3", "start_time": 17000000)" + std::string(render_start) +
+         R"(, "end_time": 17000000)" + std::string(render_end) + "}]}";
+}
+// The SELECT takes 0.7 s of the checkout's 1 s and has no children: the time went there.
+const std::string kSlowQuery = Checkout(3, "00.7", "00.75", "00.95");
+// Two calls of 0.3 s each: the checkout's own time dominates.
+const std::string kSpreadOut = Checkout(4, "00.3", "00.5", "00.8");
 
 const RootCauseService& ResponseTimeCause(const TraceAnalysis& t) {
   static const RootCauseService kNone;
