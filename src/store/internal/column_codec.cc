@@ -193,7 +193,8 @@ void EncodeInts(std::span<const int64_t> v, std::string* out) {
     PutZigZag(out, p.min);
     out->push_back(static_cast<char>(p.width));
     const uint64_t base = static_cast<uint64_t>(p.min);
-    PackBitsOf(v.size(), p.width, [v, base](size_t i) { return static_cast<uint64_t>(v[i]) - base; }, out);
+    auto offset = [v, base](size_t i) { return static_cast<uint64_t>(v[i]) - base; };
+    PackBitsOf(v.size(), p.width, offset, out);
   } else if (best == p.rle) {
     out->push_back(static_cast<char>(IntEncoding::kRle));
     size_t n_runs = 0;
@@ -438,7 +439,9 @@ void PutPacked(std::string* out, std::string_view s, Shape shape) {
     const uint32_t packed = PackEightHex(Load8(s.data() + i));
     std::memcpy(dst, &packed, 4);
   }
-  for (; i + 1 < s.size(); i += 2) *dst++ = static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1]));
+  for (; i + 1 < s.size(); i += 2) {
+    *dst++ = static_cast<char>(HexDigit(s[i]) << 4 | HexDigit(s[i + 1]));
+  }
 }
 
 // Reads one value of `shape` (`width` bytes when packed); packed values are expanded into

@@ -108,7 +108,9 @@ SegmentOrder OrderHeadRows(const Head& head) {
     order.trace_runs_begin.push_back(static_cast<uint32_t>(runs.size()));
     for (size_t i = 0; i < rows.size(); ++i) {
       const uint32_t rank = rows[i].rank;
-      if (i == 0 || rank != rows[i - 1].rank) runs.push_back(Run{rank, runs_of_rank[rank]++, cursor[rank]});
+      if (i == 0 || rank != rows[i - 1].rank) {
+        runs.push_back(Run{rank, runs_of_rank[rank]++, cursor[rank]});
+      }
       order.perm[cursor[rank]++] = rows[i].row;
     }
   }
@@ -116,7 +118,9 @@ SegmentOrder OrderHeadRows(const Head& head) {
 
   // A run's number in segment order: the runs of the services before it, then its index.
   std::vector<uint32_t> runs_before(names.size(), 0);
-  for (size_t s = 1; s < names.size(); ++s) runs_before[s] = runs_before[s - 1] + runs_of_rank[s - 1];
+  for (size_t s = 1; s < names.size(); ++s) {
+    runs_before[s] = runs_before[s - 1] + runs_of_rank[s - 1];
+  }
   order.trace_runs.resize(runs.size());
   order.ordinal_of_run.resize(runs.size());
   order.run_begin.resize(runs.size() + 1);

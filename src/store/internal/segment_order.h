@@ -28,6 +28,14 @@ struct SegmentOrder {
   std::vector<uint32_t> trace_runs;
   std::vector<uint32_t> ordinal_of_run;  // run -> its trace's table position d
   std::vector<ServiceRange> services;    // in row order, names ascending
+
+  size_t runs() const { return run_begin.size() - 1; }
+  size_t distinct_traces() const { return trace_runs_begin.size() - 1; }
+  uint32_t rows_of_run(size_t run) const { return run_begin[run + 1] - run_begin[run]; }
+  // The head row of the first row of the trace with table position d.
+  uint32_t first_row_of_trace(size_t d) const {
+    return perm[run_begin[trace_runs[trace_runs_begin[d]]]];
+  }
 };
 
 // REQUIRES: !head.empty().

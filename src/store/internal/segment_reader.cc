@@ -198,9 +198,9 @@ Status Segment::LoadTraceIndex() {
       return Corrupt(path_, "bad trace index run");
     }
     const bool service_begins = service > 0 && row == service_ends[service - 1];
-    const bool ascends = by_ordinal ? ordinals[i - (i > 0)] < ordinals[i]
-                                    : i > 0 && trace_ids_[i - 1] < trace_ids_[i];
-    if (i > 0 && !service_begins && !ascends) return Corrupt(path_, "unsorted trace index");
+    const bool ascends = i == 0 || (by_ordinal ? ordinals[i - 1] < ordinals[i]
+                                               : trace_ids_[i - 1] < trace_ids_[i]);
+    if (!service_begins && !ascends) return Corrupt(path_, "unsorted trace index");
     if (!by_ordinal &&
         (trace_ids_[i] < footer_.min_trace_id || footer_.max_trace_id < trace_ids_[i])) {
       return Corrupt(path_, "trace id outside the footer's range");

@@ -29,7 +29,6 @@ class SegmentBuilder {
   Status WriteTraceIndex();
   Status WriteFixed(FixedColumn c);
   Status WriteAttr(const AttrColumn& c, int64_t same_as);
-  void OrderRows();
   void FindSameAs();
   void EncodeStarts(size_t lo, std::span<const int64_t> v, std::string* out);
   void EncodeParentRefs(size_t lo, size_t hi, std::string* out);
@@ -44,22 +43,12 @@ class SegmentBuilder {
   const Head& head_;
   const SegmentWriteOptions& options_;
   WritableFile* file_;
-  std::vector<uint32_t> perm_;  // sorted position -> head row
-  // By sorted position, the index of its run (rows of one service and trace; 0, 1, ... in
-  // segment order).
-  std::vector<uint32_t> trace_of_pos_;
-  // Sorted position of the first row of each run, then the row count.
-  std::vector<uint32_t> trace_begin_;
-  // Runs grouped by trace: the runs of the trace with table position d are
-  // trace_runs_[trace_runs_begin_[d] .. trace_runs_begin_[d + 1]), ascending; ordinal_of_run_
-  // gives each run's d.
-  std::vector<uint32_t> ordinal_of_run_;
-  std::vector<uint32_t> trace_runs_begin_;
-  std::vector<uint32_t> trace_runs_;
+  // Rows in segment order, their runs and the runs grouped by trace (segment_order.h).
+  SegmentOrder order_;
   std::string buffer_;
   uint64_t offset_ = 0;
   SegmentFooter footer_;
-  std::vector<uint32_t> pos_of_row_;  // head row -> sorted position (inverse of perm_)
+  std::vector<uint32_t> pos_of_row_;  // head row -> sorted position (inverse of order_.perm)
   // WriteAttr: by sorted position, the index of the current column's value there, or kAbsent
   // (scattered writes per value, then a sequential scan: no random reads per row).
   std::vector<uint32_t> value_at_pos_;
@@ -122,42 +111,30 @@ void SegmentBuilder::TrackDoubles(std::span<const double> v, ColumnMeta* col) {
   }
 }
 
-// Orders the rows (segment_order.h) and keeps the runs and the service ranges.
-void SegmentBuilder::OrderRows() {
-  SegmentOrder order = OrderHeadRows(head_);
-  perm_ = std::move(order.perm);
-  trace_of_pos_ = std::move(order.run_of_pos);
-  trace_begin_ = std::move(order.run_begin);
-  trace_runs_begin_ = std::move(order.trace_runs_begin);
-  trace_runs_ = std::move(order.trace_runs);
-  ordinal_of_run_ = std::move(order.ordinal_of_run);
-  footer_.services = std::move(order.services);
-}
-
 // The distinct trace ids, ascending, then per run the zigzag difference of its trace's
 // position in that table from the previous run's (small within a service, whose runs ascend),
 // then the run lengths; version 4 stores all of it in a block's compression envelope.
 Status SegmentBuilder::WriteTraceIndex() {
   const auto& trace_ids = head_.trace_ids();
-  const size_t n_runs = trace_begin_.size() - 1;
-  const size_t distinct = trace_runs_begin_.size() - 1;
+  const size_t n_runs = order_.runs();
+  const size_t distinct = order_.distinct_traces();
   std::string index, ordinals, runs;
   index.reserve(distinct * 16 + n_runs * 3);
   for (size_t d = 0; d < distinct; ++d) {
-    const TraceId& id = trace_ids[perm_[trace_begin_[trace_runs_[trace_runs_begin_[d]]]]];
+    const TraceId& id = trace_ids[order_.first_row_of_trace(d)];
     index.append(reinterpret_cast<const char*>(id.data()), id.size());
   }
   int64_t previous = 0;
   for (size_t t = 0; t < n_runs; ++t) {
-    const int64_t ordinal = ordinal_of_run_[t];
+    const int64_t ordinal = order_.ordinal_of_run[t];
     PutZigZag(&ordinals, ordinal - previous);
     previous = ordinal;
-    PutVarint(&runs, trace_begin_[t + 1] - trace_begin_[t]);
+    PutVarint(&runs, order_.rows_of_run(t));
   }
   footer_.trace_count = n_runs;
   footer_.distinct_traces = distinct;
-  footer_.min_trace_id = trace_ids[perm_[trace_begin_[trace_runs_.front()]]];
-  footer_.max_trace_id = trace_ids[perm_[trace_begin_[trace_runs_[trace_runs_begin_[distinct - 1]]]]];
+  footer_.min_trace_id = trace_ids[order_.first_row_of_trace(0)];
+  footer_.max_trace_id = trace_ids[order_.first_row_of_trace(distinct - 1)];
   index.append(ordinals);
   index.append(runs);
   stored_.clear();
@@ -175,20 +152,20 @@ Status SegmentBuilder::WriteTraceIndex() {
 bool SegmentBuilder::FindParentInTrace(uint32_t run, const SpanId& parent, size_t lo, size_t hi,
                                        uint64_t* k, uint64_t* offset) const {
   constexpr size_t kMaxSearchRows = 4096;  // a huge trace falls back to raw ids
-  const uint32_t d = ordinal_of_run_[run];
-  const uint32_t first = trace_runs_begin_[d], last = trace_runs_begin_[d + 1];
+  const uint32_t d = order_.ordinal_of_run[run];
+  const uint32_t first = order_.trace_runs_begin[d], last = order_.trace_runs_begin[d + 1];
   size_t rows = 0;
-  for (uint32_t i = first; i < last; ++i) rows += trace_begin_[trace_runs_[i] + 1] - trace_begin_[trace_runs_[i]];
+  for (uint32_t i = first; i < last; ++i) rows += order_.rows_of_run(order_.trace_runs[i]);
   if (rows > kMaxSearchRows) return false;
   const auto& span_ids = head_.span_ids();
   const uint64_t wanted = SpanIdBits(parent);
   for (uint32_t i = first; i < last; ++i) {
-    const uint32_t r = trace_runs_[i];
-    for (size_t p = trace_begin_[r]; p < trace_begin_[r + 1]; ++p) {
+    const uint32_t r = order_.trace_runs[i];
+    for (size_t p = order_.run_begin[r]; p < order_.run_begin[r + 1]; ++p) {
       if (r == run && p >= lo && p < hi) continue;  // the block's own rows were searched
-      if (SpanIdBits(span_ids[perm_[p]]) == wanted) {
+      if (SpanIdBits(span_ids[order_.perm[p]]) == wanted) {
         *k = i - first;
-        *offset = p - trace_begin_[r];
+        *offset = p - order_.run_begin[r];
         return true;
       }
     }
@@ -206,19 +183,19 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
   absl::flat_hash_map<SpanId, size_t> first_pos;
   std::vector<uint64_t> local;  // span ids of the current trace's rows in this block
   for (size_t t = lo; t < hi;) {
-    const size_t end = std::min<size_t>(hi, trace_begin_[trace_of_pos_[t] + 1]);
+    const size_t end = std::min<size_t>(hi, order_.run_begin[order_.run_of_pos[t] + 1]);
     const bool linear = end - t <= kLinearScanRows;
     local.clear();
     first_pos.clear();
     for (size_t p = t; p < end; ++p) {
       if (linear) {
-        local.push_back(SpanIdBits(span_ids[perm_[p]]));
+        local.push_back(SpanIdBits(span_ids[order_.perm[p]]));
       } else {
-        first_pos.try_emplace(span_ids[perm_[p]], p);
+        first_pos.try_emplace(span_ids[order_.perm[p]], p);
       }
     }
     for (size_t p = t; p < end; ++p) {
-      const SpanId& parent = parents[perm_[p]];
+      const SpanId& parent = parents[order_.perm[p]];
       int64_t& ref = refs[p - lo];
       size_t target = SIZE_MAX;
       if (!IsZero(parent)) {
@@ -243,7 +220,7 @@ void SegmentBuilder::EncodeParentRefs(size_t lo, size_t hi, std::string* out) {
         ref = 1;
         ++n_exceptions;
         uint64_t k, offset;
-        if (FindParentInTrace(trace_of_pos_[p], parent, lo, hi, &k, &offset)) {
+        if (FindParentInTrace(order_.run_of_pos[p], parent, lo, hi, &k, &offset)) {
           PutVarint(&exceptions, k + 1);
           PutVarint(&exceptions, offset);
         } else {
@@ -266,7 +243,7 @@ void SegmentBuilder::EncodeStarts(size_t lo, std::span<const int64_t> v, std::st
   std::vector<int64_t> firsts, offsets;
   int64_t first = 0;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (i == 0 || trace_of_pos_[lo + i] != trace_of_pos_[lo + i - 1]) {
+    if (i == 0 || order_.run_of_pos[lo + i] != order_.run_of_pos[lo + i - 1]) {
       first = v[i];
       firsts.push_back(first);
     } else {
@@ -320,15 +297,15 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
   std::vector<int64_t> ints;
   std::vector<std::string_view> strs;
   std::vector<uint8_t> valid;
-  for (size_t lo = 0; lo < perm_.size(); lo += options_.block_rows) {
-    size_t hi = std::min(perm_.size(), lo + options_.block_rows);
+  for (size_t lo = 0; lo < order_.perm.size(); lo += options_.block_rows) {
+    size_t hi = std::min(order_.perm.size(), lo + options_.block_rows);
     raw_.clear();
     PutVarint(&raw_, hi - lo);
     uint32_t nulls = 0;
     if (col.physical == Physical::kInt) {
       ints.clear();
       for (size_t p = lo; p < hi; ++p) {
-        uint32_t r = perm_[p];
+        uint32_t r = order_.perm[p];
         switch (c) {
           case FixedColumn::kStart: ints.push_back(head_.starts()[r]); break;
           case FixedColumn::kDuration:
@@ -353,7 +330,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
       string_ids_.clear();
       const auto& codes = head_.strings(c);
       for (size_t p = lo; p < hi; ++p) {
-        string_ids_.push_back(codes[perm_[p]]);
+        string_ids_.push_back(codes[order_.perm[p]]);
         strs.push_back(head_.pool().Get(string_ids_.back()));
       }
       EncodeValidity(hi - lo, hi - lo, {}, &raw_);
@@ -364,7 +341,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
     } else if (c == FixedColumn::kSpanId) {
       EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       for (size_t p = lo; p < hi; ++p) {
-        const SpanId& id = head_.span_ids()[perm_[p]];
+        const SpanId& id = head_.span_ids()[order_.perm[p]];
         raw_.append(reinterpret_cast<const char*>(id.data()), id.size());
       }
     } else {  // link ids: null unless the row is a link
@@ -373,7 +350,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
       for (size_t p = lo; p < hi; ++p) {
         TraceId trace;
         SpanId span;
-        valid[p - lo] = head_.LinkIds(perm_[p], &trace, &span) ? 1 : 0;
+        valid[p - lo] = head_.LinkIds(order_.perm[p], &trace, &span) ? 1 : 0;
         nulls += valid[p - lo] ? 0 : 1;
         if (!valid[p - lo]) continue;
         if (c == FixedColumn::kLinkTraceId) {
@@ -399,7 +376,7 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
   col.last_written_ns = c.last_written_ns;
   // Values per block: a block without any (most blocks of a one-service attribute, rows being
   // sorted by service) is written all-null without scanning its rows.
-  present_in_block_.assign((perm_.size() + options_.block_rows - 1) / options_.block_rows, 0);
+  present_in_block_.assign((order_.perm.size() + options_.block_rows - 1) / options_.block_rows, 0);
   for (size_t i = 0; i < c.rows.size(); ++i) {
     const uint32_t pos = pos_of_row_[c.rows[i]];
     value_at_pos_[pos] = static_cast<uint32_t>(i);
@@ -409,8 +386,8 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
   std::vector<int64_t> ints;
   std::vector<double> doubles;
   std::vector<std::string_view> strs;
-  for (size_t lo = 0; lo < perm_.size(); lo += options_.block_rows) {
-    size_t hi = std::min(perm_.size(), lo + options_.block_rows);
+  for (size_t lo = 0; lo < order_.perm.size(); lo += options_.block_rows) {
+    size_t hi = std::min(order_.perm.size(), lo + options_.block_rows);
     raw_.clear();
     PutVarint(&raw_, hi - lo);
     if (present_in_block_[lo / options_.block_rows] == 0) {
@@ -466,7 +443,8 @@ StatusOr<uint64_t> SegmentBuilder::Build() {
   const size_t n = head_.rows();
   if (n == 0) return absl::InvalidArgumentError("cannot write an empty segment");
   if (options_.block_rows == 0) return absl::InvalidArgumentError("block_rows must be > 0");
-  OrderRows();
+  order_ = OrderHeadRows(head_);
+  footer_.services = std::move(order_.services);
   footer_.segment_id = options_.segment_id;
   footer_.wal_seq_end = options_.wal_seq_end;
   footer_.created_ns = options_.created_ns;
@@ -482,7 +460,7 @@ StatusOr<uint64_t> SegmentBuilder::Build() {
     RETURN_IF_ERROR(WriteFixed(static_cast<FixedColumn>(c)));
   }
   pos_of_row_.resize(n);
-  for (size_t p = 0; p < n; ++p) pos_of_row_[perm_[p]] = static_cast<uint32_t>(p);
+  for (size_t p = 0; p < n; ++p) pos_of_row_[order_.perm[p]] = static_cast<uint32_t>(p);
   value_at_pos_.assign(n, kAbsent);
   FindSameAs();
   for (size_t j = 0; j < head_.attr_columns().size(); ++j) {
