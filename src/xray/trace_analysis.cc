@@ -325,7 +325,7 @@ class Analyzer {
                       [&](const Span* c) { return HasFlag(*c, kind); })) {
         continue;
       }
-      out_.facts.root_causes.push_back({kind, {CauseService(*s)}});
+      out_.facts.root_causes.push_back({kind, {CauseService(*s, kind)}});
     }
   }
 
@@ -349,40 +349,36 @@ class Analyzer {
       if (2 * Seconds(*slowest) < Seconds(*cause)) break;
       cause = slowest;
     }
-    RootCauseService service = CauseService(*cause, /*with_exceptions=*/false);
-    const std::vector<const Span*> path = PathFromSegment(*cause);
-    for (size_t i = 0; i < path.size() && i < service.entity_path.size(); ++i) {
-      service.entity_path[i].coverage = std::min(1.0, Seconds(*path[i]) / Seconds(*entry_span_));
-    }
-    out_.facts.root_causes.push_back({RootCauseKind::kResponseTime, {std::move(service)}});
+    out_.facts.root_causes.push_back(
+        {RootCauseKind::kResponseTime, {CauseService(*cause, RootCauseKind::kResponseTime)}});
   }
 
-  // The rows from `row`'s segment down to `row`.
-  std::vector<const Span*> PathFromSegment(const Span& row) const {
-    const Span& segment = SegmentOf(row);
-    std::vector<const Span*> path{&row};
+  // The root cause `cause` as its service and the entity path from that service's segment down
+  // to it: with its exceptions for a fault or error, with each entity's coverage of the entry's
+  // response time for a response-time cause.
+  RootCauseService CauseService(const Span& cause, RootCauseKind kind) const {
+    const Span& segment = SegmentOf(cause);
+    RootCauseService service;
+    service.name = segment.service_name;
+    service.type = std::string(StringAttr(segment, kOrigin));
+    service.account_id = std::string(StringAttr(segment, "cloud.account.id"));
+    std::vector<const Span*> path{&cause};
     while (path.back() != &segment && path.size() < kMaxAncestors) {
       const Span* p = Parent(*path.back());
       if (p == nullptr) break;
       path.push_back(p);
     }
     std::reverse(path.begin(), path.end());
-    return path;
-  }
-
-  RootCauseService CauseService(const Span& cause, bool with_exceptions = true) const {
-    const Span& segment = SegmentOf(cause);
-    RootCauseService service;
-    service.name = segment.service_name;
-    service.type = std::string(StringAttr(segment, kOrigin));
-    service.account_id = std::string(StringAttr(segment, "cloud.account.id"));
-    for (const Span* s : PathFromSegment(cause)) {
+    for (const Span* s : path) {
       RootCauseEntity entity;
       entity.name = s == &segment ? s->service_name : s->name;
       entity.remote = IsDownstreamCall(*s);
+      if (kind == RootCauseKind::kResponseTime) {
+        entity.coverage = std::min(1.0, Seconds(*s) / Seconds(*entry_span_));
+      }
       service.entity_path.push_back(std::move(entity));
     }
-    if (!with_exceptions) return service;
+    if (kind == RootCauseKind::kResponseTime) return service;
     auto ex = exceptions_.find(cause.span_id);
     if (ex != exceptions_.end()) {
       for (const Span* e : ex->second) {
