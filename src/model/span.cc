@@ -1,5 +1,8 @@
 #include "model/span.h"
 
+#include <cstring>
+#include <utility>
+
 namespace waggle {
 namespace {
 
@@ -137,6 +140,45 @@ Span ToSpan(const SpanBatch& batch, size_t index) {
   AppendAttrs(batch, r.scope_attrs, &s.attributes);
   AppendAttrs(batch, r.attrs, &s.attributes);
   return s;
+}
+
+StringArena& StringArena::operator=(StringArena&& other) noexcept {
+  blocks_ = std::move(other.blocks_);
+  large_ = std::move(other.large_);
+  next_ = std::exchange(other.next_, nullptr);
+  free_ = std::exchange(other.free_, 0);
+  stored_bytes_ = std::exchange(other.stored_bytes_, 0);
+  other.blocks_.clear();
+  other.large_.clear();
+  return *this;
+}
+
+std::string_view StringArena::Store(std::string_view s) {
+  if (s.empty()) return {};
+  stored_bytes_ += s.size();
+  if (s.size() > kBlockBytes / 4) {
+    large_.push_back(std::make_unique_for_overwrite<char[]>(s.size()));
+    std::memcpy(large_.back().get(), s.data(), s.size());
+    return std::string_view(large_.back().get(), s.size());
+  }
+  if (s.size() > free_) {
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
+    next_ = blocks_.back().get();
+    free_ = kBlockBytes;
+  }
+  std::memcpy(next_, s.data(), s.size());
+  const std::string_view copy(next_, s.size());
+  next_ += s.size();
+  free_ -= s.size();
+  return copy;
+}
+
+void StringArena::Clear() {
+  large_.clear();
+  if (blocks_.size() > 1) blocks_.resize(1);
+  next_ = blocks_.empty() ? nullptr : blocks_.front().get();
+  free_ = blocks_.empty() ? 0 : kBlockBytes;
+  stored_bytes_ = 0;
 }
 
 }  // namespace waggle

@@ -15,7 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -138,18 +138,32 @@ struct SpanRow {
   AttrRange attrs;               // the span's (or event's, link's) own attributes
 };
 
-// Owns storage for strings a decoder had to build (unescaped JSON, flattened keys).
-// Views into an arena stay valid until the arena is destroyed (std::deque never relocates).
+// Owns copies of strings a decoder had to build (unescaped JSON, flattened keys), bump-allocated
+// in 64 KiB blocks (a string over a quarter block gets its own allocation). Views stay valid
+// until Clear() or destruction, and across moves (the blocks do not move). Not copyable; not
+// thread-safe.
 class StringArena {
  public:
-  std::string_view Store(std::string s) {
-    strings_.push_back(std::move(s));
-    return strings_.back();
-  }
-  size_t size() const { return strings_.size(); }
+  StringArena() = default;
+  StringArena(StringArena&& other) noexcept { *this = std::move(other); }
+  StringArena& operator=(StringArena&& other) noexcept;
+  StringArena(const StringArena&) = delete;
+  StringArena& operator=(const StringArena&) = delete;
+
+  // A copy of `s` owned by the arena.
+  std::string_view Store(std::string_view s);
+  // Bytes stored since construction or the last Clear.
+  size_t size() const { return stored_bytes_; }
+  // Forgets every string (earlier views dangle) and keeps one block for the next strings.
+  void Clear();
 
  private:
-  std::deque<std::string> strings_;
+  static constexpr size_t kBlockBytes = 64 * 1024;
+  std::vector<std::unique_ptr<char[]>> blocks_;  // kBlockBytes each; the last one is current
+  std::vector<std::unique_ptr<char[]>> large_;   // one string each
+  char* next_ = nullptr;                         // the unused part of the current block
+  size_t free_ = 0;
+  size_t stored_bytes_ = 0;
 };
 
 // The decoded form of one request. Views point into the caller's request body (which must
@@ -160,6 +174,12 @@ struct SpanBatch {
   StringArena arena;
 
   size_t span_count() const;  // rows of kind kSpan
+  // Empties the batch for reuse, keeping its vectors' capacity and one arena block.
+  void Clear() {
+    rows.clear();
+    attrs.clear();
+    arena.Clear();
+  }
 };
 
 // Owning attribute.

@@ -2,8 +2,44 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace waggle {
 namespace {
+
+TEST(StringArena, CopiesStayValidAcrossBlocksMovesAndLargeStrings) {
+  StringArena arena;
+  std::vector<std::string> originals;
+  std::vector<std::string_view> views;
+  for (int i = 0; i < 5000; ++i) {  // ~150 KiB: several blocks
+    originals.push_back("value-" + std::to_string(i) + std::string(static_cast<size_t>(i % 40), 'x'));
+    views.push_back(arena.Store(originals.back()));
+  }
+  const std::string large(100'000, 'L');  // over a quarter block: its own allocation
+  const std::string_view large_view = arena.Store(large);
+  EXPECT_EQ(arena.Store(""), std::string_view());
+  StringArena moved = std::move(arena);
+  for (size_t i = 0; i < views.size(); ++i) {
+    ASSERT_EQ(views[i], originals[i]);
+    EXPECT_NE(views[i].data(), originals[i].data());
+  }
+  EXPECT_EQ(large_view, large);
+  size_t bytes = large.size();
+  for (const std::string& s : originals) bytes += s.size();
+  EXPECT_EQ(moved.size(), bytes);
+}
+
+TEST(StringArena, ClearReusesItsFirstBlock) {
+  StringArena arena;
+  const char* first = arena.Store("abc").data();
+  for (int i = 0; i < 3000; ++i) arena.Store(std::string(100, 'y'));
+  arena.Clear();
+  EXPECT_EQ(arena.size(), 0u);
+  const std::string_view again = arena.Store("def");
+  EXPECT_EQ(again, "def");
+  EXPECT_EQ(again.data(), first);
+}
 
 TEST(SpanModel, HexRoundTrip) {
   TraceId t;

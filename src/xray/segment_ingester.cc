@@ -130,11 +130,12 @@ void SegmentIngester::ApplyLocked(const Decoded& d, std::string_view document,
 }
 
 std::vector<IngestResult> SegmentIngester::Ingest(const std::vector<std::string_view>& documents,
-                                                  std::chrono::system_clock::time_point now) {
+                                                  std::chrono::system_clock::time_point now,
+                                                  SpanBatch* scratch) {
   std::vector<IngestResult> results(documents.size());
-  SpanBatch batch;
-  batch.rows.reserve(documents.size() * 4);  // typical documents: 2-4 rows, ~10 attributes each
-  batch.attrs.reserve(documents.size() * 32);
+  SpanBatch own;
+  SpanBatch& batch = scratch != nullptr ? *scratch : own;
+  batch.Clear();
   std::vector<SpanId> ids;
   // Decoding needs no lock; the table is then updated in document order under the lock.
   const std::vector<Decoded> decoded = DecodeAll(documents, &batch, &ids, &results);

@@ -69,9 +69,11 @@ class SegmentIngester {
 
   // Decodes every document, holds in-progress ones, and appends the rest, together with any
   // held documents whose TTL has passed at `now`, in one Store::Append. One result per document,
-  // in order.
+  // in order. `scratch`, if given, is the batch the rows are decoded into (cleared first; a
+  // caller that ingests repeatedly passes the same one so its capacity is reused).
   std::vector<IngestResult> Ingest(const std::vector<std::string_view>& documents,
-                                   std::chrono::system_clock::time_point now);
+                                   std::chrono::system_clock::time_point now,
+                                   SpanBatch* scratch = nullptr);
   // Stores held documents whose TTL has passed at `now` (the daemon calls this every second).
   Status ExpirePending(std::chrono::system_clock::time_point now);
   // Stores every held document (at shutdown).

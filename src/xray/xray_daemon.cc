@@ -19,6 +19,9 @@ namespace {
 using xray_internal::DatagramBatch;
 
 constexpr auto kExpireInterval = std::chrono::seconds(1);
+constexpr size_t kMaxReceiveRounds = 8;  // recvmmsg calls gathered into one queued batch
+constexpr size_t kMaxSpareBatches = 16;  // processed batches kept for reuse
+constexpr size_t kMaxSpareBatchBytes = 2 << 20;  // larger ones are freed
 constexpr std::string_view kDatagramsMetric = "waggle_xray_datagrams_total";
 constexpr std::string_view kDatagramsHelp =
     "X-Ray daemon datagrams by result: accepted, too_large, bad_frame "
@@ -93,40 +96,75 @@ private:
                          {{"result", result}});
   }
 
-  // receive thread
+  // receive thread. Gathers what the socket holds (up to kMaxReceiveRounds
+  // recvmmsg calls while each returns a full batch) into one batch, so a busy
+  // socket costs one queue hand-off per few hundred datagrams.
   void ReceiveLoop() {
+    DatagramBatch batch;
     for (;;) {
-      DatagramBatch batch;
-      xray_internal::ReceiveStats stats;
-      const bool more = receiver_.Receive(&batch, &stats);
-      if (stats.too_large) {
-        too_large_->Inc(stats.too_large);
-        spdlog::debug("xray: dropped {} datagrams over {} bytes",
-                      stats.too_large, options_.max_datagram_bytes);
+      bool more = true;
+      for (size_t round = 0; more && round < kMaxReceiveRounds; ++round) {
+        xray_internal::ReceiveStats stats;
+        more = round == 0 ? receiver_.Receive(&batch, &stats)
+                          : receiver_.ReceiveIfReady(&batch, &stats);
+        Count(stats);
+        if (stats.received < options_.receive_batch)
+          break; // the socket is (nearly) drained
       }
-      if (stats.kernel_dropped)
-        kernel_dropped_->Inc(stats.kernel_dropped);
       if (batch.size() > 0)
-        Enqueue(std::move(batch));
+        batch = Enqueue(std::move(batch));
       if (!more)
         return;
     }
   }
 
-  // receive thread
-  void Enqueue(DatagramBatch batch) {
+  void Count(const xray_internal::ReceiveStats &stats) {
+    if (stats.too_large) {
+      too_large_->Inc(stats.too_large);
+      spdlog::debug("xray: dropped {} datagrams over {} bytes", stats.too_large,
+                    options_.max_datagram_bytes);
+    }
+    if (stats.kernel_dropped)
+      kernel_dropped_->Inc(stats.kernel_dropped);
+  }
+
+  // receive thread. Queues `batch` (or drops it when the queue is full) and
+  // returns an empty batch to receive into next: a recycled one when a worker
+  // has returned one.
+  DatagramBatch Enqueue(DatagramBatch batch) {
+    DatagramBatch next;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (queued_datagrams_ + batch.size() > options_.queue_capacity ||
           queued_bytes_ + batch.bytes.size() > options_.queue_capacity_bytes) {
         queue_full_->Inc(batch.size());
-        return;
+        batch.Clear();
+        return batch;
       }
       queued_datagrams_ += batch.size();
       queued_bytes_ += batch.bytes.size();
       queue_.push_back(std::move(batch));
+      if (!spare_.empty()) {
+        next = std::move(spare_.back());
+        spare_.pop_back();
+      }
     }
     cv_.notify_one();
+    return next;
+  }
+
+  // worker threads. Keeps up to kMaxSpareBatches processed batches for the
+  // receive thread to reuse (their buffers are already allocated and paged in).
+  void Recycle(std::vector<DatagramBatch> *done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (DatagramBatch &b : *done) {
+      if (spare_.size() >= kMaxSpareBatches)
+        break;
+      if (b.bytes.capacity() > kMaxSpareBatchBytes)
+        continue; // a burst of large datagrams: give the memory back
+      b.Clear();
+      spare_.push_back(std::move(b));
+    }
   }
 
   // worker threads. Takes queued batches, at least one and then while they fit
@@ -148,6 +186,7 @@ private:
 
   // worker threads
   void Work(bool expires) {
+    SpanBatch scratch;
     auto next_expiry = std::chrono::steady_clock::now() + kExpireInterval;
     for (;;) {
       std::vector<DatagramBatch> taken;
@@ -167,8 +206,10 @@ private:
       }
       if (more)
         cv_.notify_one(); // another worker takes the rest meanwhile
-      if (!taken.empty())
-        Process(taken);
+      if (!taken.empty()) {
+        Process(taken, &scratch);
+        Recycle(&taken);
+      }
       if (expires && std::chrono::steady_clock::now() >= next_expiry) {
         Status st = ingester_->ExpirePending(std::chrono::system_clock::now());
         if (!st.ok()) {
@@ -182,7 +223,8 @@ private:
     }
   }
 
-  void Process(const std::vector<DatagramBatch> &batches) {
+  // `scratch`: the worker's own batch, reused across calls.
+  void Process(const std::vector<DatagramBatch> &batches, SpanBatch *scratch) {
     std::vector<std::string_view> documents;
     for (const DatagramBatch &batch : batches) {
       for (size_t i = 0; i < batch.size(); ++i) {
@@ -200,7 +242,7 @@ private:
     if (documents.empty())
       return;
     std::vector<IngestResult> results =
-        ingester_->Ingest(documents, std::chrono::system_clock::now());
+        ingester_->Ingest(documents, std::chrono::system_clock::now(), scratch);
     for (const IngestResult &r : results) {
       if (r.status.ok()) {
         accepted_->Inc();
@@ -233,6 +275,7 @@ private:
   // queued_datagrams_ and queued_bytes_ are the sums over queue_, at most
   // queue_capacity and queue_capacity_bytes.
   std::deque<DatagramBatch> queue_; // guarded by mu_
+  std::vector<DatagramBatch> spare_; // guarded by mu_; empty, for reuse
   size_t queued_datagrams_ = 0;     // guarded by mu_
   size_t queued_bytes_ = 0;         // guarded by mu_
   bool stopping_ = false;           // guarded by mu_

@@ -4,9 +4,12 @@
 // document. Threads and hand-offs:
 //   receive thread  recvmmsg up to `receive_batch` datagrams at a time into slots one byte larger
 //                   than max_datagram_bytes (so an oversized datagram is seen as such and
-//                   dropped), packs them into one DatagramBatch and queues it. It never blocks on
-//                   the workers: when the queue holds `queue_capacity` datagrams or
-//                   `queue_capacity_bytes`, the new batch is dropped and counted (queue_full).
+//                   dropped), packs them into one DatagramBatch (more recvmmsg calls while each
+//                   fills its batch, up to 8) and queues it. It never blocks on the workers:
+//                   when the queue holds `queue_capacity` datagrams or `queue_capacity_bytes`,
+//                   the new batch is dropped and counted (queue_full). Workers hand processed
+//                   batches back (up to 16, of at most 2 MiB each) for the receive thread to
+//                   fill again, and each worker decodes into its own reused SpanBatch.
 //   workers (N)     each takes queued batches, up to `max_batch` datagrams, splits header from
 //                   document and hands the documents to the SegmentIngester: one Store::Append
 //                   per take. While one worker waits for its WAL group commit (fdatasync), the

@@ -14,25 +14,7 @@ Status DecodeBudget::Exhausted() const {
 
 bool ArenaWriter::Copy(std::string_view s, std::string_view* out) {
   if (!budget_->Charge(s.size())) return false;
-  if (s.empty()) {
-    *out = std::string_view();
-    return true;
-  }
-  if (s.size() > kChunk / 4) {  // big strings get their own allocation
-    *out = arena_->Store(std::string(s));
-    return true;
-  }
-  if (s.size() > chunk_left_) {
-    std::string_view chunk = arena_->Store(std::string(kChunk, '\0'));
-    // The arena's std::string is not const; only the view type is. We own this chunk and
-    // hand out disjoint, never-rewritten slices of it.
-    chunk_ = const_cast<char*>(chunk.data());
-    chunk_left_ = chunk.size();
-  }
-  std::memcpy(chunk_, s.data(), s.size());
-  *out = std::string_view(chunk_, s.size());
-  chunk_ += s.size();
-  chunk_left_ -= s.size();
+  *out = arena_->Store(s);
   return true;
 }
 

@@ -62,8 +62,8 @@ class DecodeBudget {
   size_t max_;
 };
 
-// Copies strings into a StringArena in large chunks (one allocation per ~64 KiB instead of
-// one per string). Views stay valid as long as the arena.
+// Copies strings into a StringArena, charged to the decode budget. Views stay valid as long as
+// the arena's strings.
 class ArenaWriter {
  public:
   ArenaWriter(StringArena* arena, DecodeBudget* budget) : arena_(arena), budget_(budget) {}
@@ -74,11 +74,8 @@ class ArenaWriter {
   bool Copy(std::string_view s, std::string_view* out);
 
  private:
-  static constexpr size_t kChunk = 64 * 1024;
   StringArena* arena_;
   DecodeBudget* budget_;
-  char* chunk_ = nullptr;
-  size_t chunk_left_ = 0;
 };
 
 // Longest prefix of `s` of at most `max` bytes that does not split a UTF-8 sequence.

@@ -2,7 +2,7 @@
 // Each (sub)segment object is scanned once for the members the decoder reads by name (first
 // occurrence wins, as simdjson's at_key) and once, in document order, for its attributes;
 // member keys are classified by a switch on length, not by string lookups. Strings are copied
-// into chunks the batch arena owns (one allocation per document, not per string); column names
+// into the batch arena's blocks (no allocation per string); column names
 // built from keys are interned process-wide (internal/interned_names.h); error paths
 // ("subsegments[2].id") are rendered only when an error is returned. Nesting is bounded
 // (subsegments by SegmentLimits, flattened objects by kMaxFlattenDepth), so recursion depth is
@@ -192,12 +192,9 @@ Scratch& ThreadScratch() {
 // Decodes one document into rows. One instance per call.
 class Decoder {
  public:
-  // `chunk_bytes`: the size of the arena chunks strings are copied into (the document's size
-  // covers nearly every document in one chunk).
-  Decoder(SpanBatch* batch, const SegmentLimits& limits, size_t chunk_bytes, Scratch* scratch)
+  Decoder(SpanBatch* batch, const SegmentLimits& limits, Scratch* scratch)
       : batch_(batch),
         limits_(limits),
-        chunk_bytes_(std::max<size_t>(chunk_bytes, 256)),
         scratch_(scratch),
         first_row_(batch->rows.size()) {}
 
@@ -255,22 +252,8 @@ class Decoder {
     return text.empty() ? "document" : text;
   }
 
-  // A copy owned by the batch. Bump-allocated in a chunk: a std::string the arena owns, whose
-  // characters (not the string object) are written through the view the arena returned; the
-  // arena never moves or resizes its strings, so earlier views stay valid.
-  std::string_view Copy(std::string_view s) {
-    if (s.size() > chunk_free_) {
-      if (s.size() > chunk_bytes_ / 4) return batch_->arena.Store(std::string(s));
-      std::string_view chunk = batch_->arena.Store(std::string(chunk_bytes_, '\0'));
-      chunk_next_ = const_cast<char*>(chunk.data());
-      chunk_free_ = chunk.size();
-    }
-    if (!s.empty()) std::memcpy(chunk_next_, s.data(), s.size());
-    std::string_view copy(chunk_next_, s.size());
-    chunk_next_ += s.size();
-    chunk_free_ -= s.size();
-    return copy;
-  }
+  // A copy owned by the batch (its arena).
+  std::string_view Copy(std::string_view s) { return batch_->arena.Store(s); }
   // `name` as a column name: interned, or copied once the interning table is full.
   std::string_view Column(std::string_view name) {
     std::string_view interned = InternName(name);
@@ -373,11 +356,8 @@ class Decoder {
 
   SpanBatch* const batch_;
   const SegmentLimits& limits_;
-  const size_t chunk_bytes_;
   Scratch* const scratch_;
   const size_t first_row_;      // the batch's row count before this document
-  char* chunk_next_ = nullptr;  // the unused part of the current chunk
-  size_t chunk_free_ = 0;
   TraceId trace_id_{};
   std::string_view service_name_ = "unknown_service";
   bool top_in_progress_ = false;
@@ -708,7 +688,7 @@ StatusOr<DocumentInfo> DecodeSegmentDocument(std::string_view document, SpanBatc
   }
   const size_t rows_before = batch->rows.size();
   const size_t attrs_before = batch->attrs.size();
-  Decoder decoder(batch, limits, document.size(), &scratch);
+  Decoder decoder(batch, limits, &scratch);
   StatusOr<DocumentInfo> info = decoder.Decode(obj);
   if (!info.ok()) {
     batch->rows.resize(rows_before);

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -135,7 +136,15 @@ bool UdpReceiver::WaitReadable() {
 }
 
 bool UdpReceiver::Receive(DatagramBatch *out, ReceiveStats *stats) {
-  const size_t slot = max_datagram_bytes_ + 1;
+  return ReceiveBatch(out, stats, /*wait=*/true);
+}
+
+bool UdpReceiver::ReceiveIfReady(DatagramBatch *out, ReceiveStats *stats) {
+  return ReceiveBatch(out, stats, /*wait=*/false);
+}
+
+bool UdpReceiver::ReceiveBatch(DatagramBatch *out, ReceiveStats *stats,
+                               bool wait) {
   for (;;) {
     for (mmsghdr &m : msgs_) {
       m.msg_hdr.msg_controllen =
@@ -144,34 +153,47 @@ bool UdpReceiver::Receive(DatagramBatch *out, ReceiveStats *stats) {
     }
     const int n = ::recvmmsg(fd_, msgs_.data(), static_cast<unsigned>(batch_),
                              MSG_DONTWAIT, nullptr);
-    if (n <= 0) {
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        spdlog::warn("xray: recvmmsg failed: {}", std::strerror(errno));
+    if (n > 0) {
+      Collect(n, out, stats);
+      return true;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      spdlog::warn("xray: recvmmsg failed: {}", std::strerror(errno));
+    }
+    if (!wait)
+      return true;
+    if (!WaitReadable())
+      return false;
+  }
+}
+
+void UdpReceiver::Collect(int n, DatagramBatch *out, ReceiveStats *stats) {
+  const size_t slot = max_datagram_bytes_ + 1;
+  stats->received += static_cast<size_t>(n);
+  size_t bytes = 0;
+  for (int i = 0; i < n; ++i)
+    bytes += msgs_[i].msg_len;
+  // At most one allocation per call (none once a recycled batch is big enough).
+  const size_t need = out->bytes.size() + bytes;
+  if (out->bytes.capacity() < need)
+    out->bytes.reserve(std::max(need, 2 * out->bytes.capacity()));
+  for (int i = 0; i < n; ++i) {
+    msghdr &h = msgs_[i].msg_hdr;
+    for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        uint32_t drops = 0;
+        std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+        stats->kernel_dropped +=
+            drops - last_drops_; // modulo 2^32, like the kernel's count
+        last_drops_ = drops;
       }
-      if (!WaitReadable())
-        return false;
+    }
+    if (msgs_[i].msg_len > max_datagram_bytes_ || (h.msg_flags & MSG_TRUNC)) {
+      ++stats->too_large;
       continue;
     }
-    for (int i = 0; i < n; ++i) {
-      msghdr &h = msgs_[i].msg_hdr;
-      for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr;
-           c = CMSG_NXTHDR(&h, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-          uint32_t drops = 0;
-          std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-          stats->kernel_dropped +=
-              drops - last_drops_; // modulo 2^32, like the kernel's count
-          last_drops_ = drops;
-        }
-      }
-      if (msgs_[i].msg_len > max_datagram_bytes_ || (h.msg_flags & MSG_TRUNC)) {
-        ++stats->too_large;
-        continue;
-      }
-      out->bytes.append(scratch_.data() + i * slot, msgs_[i].msg_len);
-      out->ends.push_back(static_cast<uint32_t>(out->bytes.size()));
-    }
-    return true;
+    out->bytes.append(scratch_.data() + i * slot, msgs_[i].msg_len);
+    out->ends.push_back(static_cast<uint32_t>(out->bytes.size()));
   }
 }
 

@@ -37,6 +37,10 @@ struct DatagramBatch {
   std::string bytes;
   std::vector<uint32_t> ends;
   size_t size() const { return ends.size(); }
+  void Clear() { // keeps the capacity, for reuse
+    bytes.clear();
+    ends.clear();
+  }
   std::string_view operator[](size_t i) const {
     const uint32_t begin = i == 0 ? 0 : ends[i - 1];
     return std::string_view(bytes).substr(begin, ends[i] - begin);
@@ -48,6 +52,7 @@ struct ReceiveStats {
   uint64_t too_large = 0; // datagrams over max_datagram_bytes, dropped
   uint64_t kernel_dropped =
       0; // growth of the socket's drop count since the previous call
+  size_t received = 0; // datagrams the call took from the socket, dropped ones included
 };
 
 class UdpReceiver {
@@ -69,11 +74,17 @@ public:
   // called (and nothing was appended); errors other than a woken wait are
   // logged and retried.
   bool Receive(DatagramBatch *out, ReceiveStats *stats);
+  // As Receive, but returns at once (true, nothing appended) when no datagram
+  // is waiting.
+  bool ReceiveIfReady(DatagramBatch *out, ReceiveStats *stats);
   void Wake();
   void Close();
 
 private:
+  bool ReceiveBatch(DatagramBatch *out, ReceiveStats *stats, bool wait);
   bool WaitReadable();
+  // Appends the `n` datagrams recvmmsg just returned, skipping oversized ones.
+  void Collect(int n, DatagramBatch *out, ReceiveStats *stats);
 
   int fd_ = -1;
   int wake_fd_ = -1; // eventfd

@@ -43,6 +43,37 @@ TEST(UdpReceiver, CountsWhatTheKernelDroppedWhenTheBufferWasFull) {
   EXPECT_EQ(received + dropped, static_cast<uint64_t>(kSent) + 1);
 }
 
+TEST(UdpReceiver, ReceiveIfReadyReturnsAtOnceAndAppendsWhatIsWaiting) {
+  UdpReceiver receiver;
+  StatusOr<std::string> bound = receiver.Open("127.0.0.1:0", 2048, 1 << 16, 8);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  DatagramBatch batch;
+  ReceiveStats stats;
+  ASSERT_TRUE(receiver.ReceiveIfReady(&batch, &stats));  // nothing sent: no wait
+  EXPECT_EQ(batch.size(), 0u);
+  EXPECT_EQ(stats.received, 0u);
+
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::stoi(bound->substr(bound->find(':') + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  for (const std::string& d : {std::string("first"), std::string("second"), std::string(3000, 'z'), std::string("third")}) {
+    ::sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof(to));
+  }
+  ::close(fd);
+  batch.bytes = "kept";  // Receive appends after what the batch holds
+  batch.ends = {4};
+  ASSERT_TRUE(receiver.Receive(&batch, &stats));
+  EXPECT_EQ(stats.received, 4u);
+  EXPECT_EQ(stats.too_large, 1u);  // over the 2048-byte limit
+  ASSERT_EQ(batch.size(), 4u);
+  EXPECT_EQ(batch[0], "kept");
+  EXPECT_EQ(batch[1], "first");
+  EXPECT_EQ(batch[2], "second");
+  EXPECT_EQ(batch[3], "third");
+}
+
 TEST(UdpReceiver, WakeEndsABlockedReceive) {
   UdpReceiver receiver;
   ASSERT_TRUE(receiver.Open("127.0.0.1:0", 2048, 1 << 16, 8).ok());
