@@ -7,8 +7,6 @@
 namespace waggle::xray_internal {
 namespace {
 
-constexpr size_t kMaxWays = 4;
-
 uint64_t HashOf(const RecentSegments::Key &key) {
   // Trace and span ids are random (W3C and X-Ray ids both carry random bits), so a few of
   // their bytes mixed by a multiply spread keys evenly over the sets.
@@ -23,46 +21,51 @@ uint64_t HashOf(const RecentSegments::Key &key) {
 RecentSegments::RecentSegments(size_t capacity) {
   if (capacity == 0)
     return;
-  if (capacity <= kMaxWays) { // one set: exactly FIFO
-    ways_ = capacity;
-    slots_.resize(capacity);
-    return;
-  }
-  ways_ = kMaxWays;
-  const size_t sets = std::bit_ceil((capacity + ways_ - 1) / ways_);
+  ways_ = std::min(capacity, kWays); // a capacity up to kWays is one set: exactly FIFO
+  const size_t sets = capacity <= kWays ? 1 : std::bit_ceil((capacity + kWays - 1) / kWays);
   set_mask_ = sets - 1;
-  slots_.resize(sets * ways_);
+  headers_.resize(sets);
+  slots_.resize(sets * kWays);
 }
 
-size_t RecentSegments::SetOf(const Key &key) const {
-  return ((HashOf(key) >> 32) & set_mask_) * ways_;
+void RecentSegments::Prefetch(const Key &key) const {
+  if (ways_ != 0)
+    __builtin_prefetch(&headers_[SetOf(HashOf(key))]);
 }
 
-void RecentSegments::Record(const Key &key, std::string_view service,
-                            bool completed) {
+const RecentSegments::Slot *RecentSegments::Lookup(const Key &key, uint64_t hash) const {
+  const size_t set = SetOf(hash);
+  const SetHeader &h = headers_[set];
+  const auto tag = static_cast<uint32_t>(hash);
+  for (size_t w = 0; w < ways_; ++w) {
+    if (h.recorded[w] != 0 && h.tag[w] == tag && slots_[set * kWays + w].key == key)
+      return &slots_[set * kWays + w];
+  }
+  return nullptr;
+}
+
+void RecentSegments::Record(const Key &key, std::string_view service, bool completed) {
   if (ways_ == 0)
     return;
-  Slot *set = &slots_[SetOf(key)];
-  Slot *target = nullptr;
-  for (size_t w = 0; w < ways_; ++w) {
-    if (set[w].recorded != 0 && set[w].key == key) {
-      target = &set[w];
-      break;
-    }
-  }
-  if (target == nullptr) { // a new id: take an empty slot, else the first recorded
-    target = &set[0];
+  const uint64_t hash = HashOf(key);
+  Slot *target = const_cast<Slot *>(Lookup(key, hash));
+  if (target == nullptr) { // a new id: an empty way, else the one recorded first
+    const size_t set = SetOf(hash);
+    SetHeader &h = headers_[set];
+    size_t way = 0;
     for (size_t w = 0; w < ways_; ++w) {
-      if (set[w].recorded == 0) {
-        target = &set[w];
+      if (h.recorded[w] == 0) {
+        way = w;
         break;
       }
-      // Stamps compare modulo 2^32: older means further behind next_stamp_.
-      if (next_stamp_ - set[w].recorded > next_stamp_ - target->recorded)
-        target = &set[w];
+      if (next_stamp_ - h.recorded[w] > next_stamp_ - h.recorded[way])
+        way = w;
     }
-    *target = Slot{key, Entry{}, next_stamp_};
+    h.tag[way] = static_cast<uint32_t>(hash);
+    h.recorded[way] = next_stamp_;
     next_stamp_ = next_stamp_ + 1 == 0 ? 1 : next_stamp_ + 1;
+    target = &slots_[set * kWays + way];
+    *target = Slot{key, Entry{}};
   }
   if (!service.empty())
     target->entry.service = service;
@@ -72,12 +75,8 @@ void RecentSegments::Record(const Key &key, std::string_view service,
 const RecentSegments::Entry *RecentSegments::Find(const Key &key) const {
   if (ways_ == 0)
     return nullptr;
-  const Slot *set = &slots_[SetOf(key)];
-  for (size_t w = 0; w < ways_; ++w) {
-    if (set[w].recorded != 0 && set[w].key == key)
-      return &set[w].entry;
-  }
-  return nullptr;
+  const Slot *slot = Lookup(key, HashOf(key));
+  return slot == nullptr ? nullptr : &slot->entry;
 }
 
 } // namespace waggle::xray_internal

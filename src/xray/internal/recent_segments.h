@@ -11,8 +11,9 @@
 // full set forgets the id recorded first in that set; re-recording an id
 // updates it in place without refreshing it. So the table keeps about the last
 // `capacity` ids: nearly every one of the last capacity/10, hardly any older
-// than 10 x capacity (recent_segments_test.cc). Record and Find touch one set
-// (a few adjacent cache lines), never erase, never rehash.
+// than 10 x capacity (recent_segments_test.cc). Record and Find read one set
+// header (tags and stamps of its ids, one cache line) and at most the slot of a
+// matching id; they never erase or rehash.
 //
 // Thread-safety: not thread-safe; the ingester guards it with its mutex.
 #pragma once
@@ -44,21 +45,33 @@ public:
   void Record(const Key &key, std::string_view service, bool completed);
   // The entry for `key`, or nullptr. Valid until the next Record.
   const Entry *Find(const Key &key) const;
+  // Hints that `key` is recorded or looked up soon (loads its set's header).
+  void Prefetch(const Key &key) const;
 
 private:
+  static constexpr size_t kWays = 4;
+  // A set's bookkeeping, apart from its slots so that recording a new id reads
+  // one cache line: per way the key's hash tag and when it was recorded (0:
+  // empty; stamps compare modulo 2^32).
+  struct SetHeader {
+    uint32_t tag[kWays] = {};
+    uint32_t recorded[kWays] = {};
+  };
   struct Slot {
     Key key{};
     Entry entry;
-    uint32_t recorded = 0; // 0: empty; else the table's stamp when recorded
   };
 
-  // The first slot of `key`'s set.
-  size_t SetOf(const Key &key) const;
+  // The set of a key's hash, and the key's tag.
+  size_t SetOf(uint64_t hash) const { return (hash >> 32) & set_mask_; }
+  // The slot holding `key` in its set, or nullptr.
+  const Slot *Lookup(const Key &key, uint64_t hash) const;
 
-  size_t ways_ = 0;                 // slots per set, at most 4
-  size_t set_mask_ = 0;             // sets - 1 (a power of two)
-  std::vector<Slot> slots_;         // set s is slots_[s * ways_, (s + 1) * ways_)
-  uint32_t next_stamp_ = 1;         // wraps after 2^32 records; see Record
+  size_t ways_ = 0;                // ways in use per set: kWays, or the capacity if smaller
+  size_t set_mask_ = 0;            // sets - 1 (a power of two)
+  std::vector<SetHeader> headers_; // one per set
+  std::vector<Slot> slots_;        // set s has slots_[s * kWays, s * kWays + ways_)
+  uint32_t next_stamp_ = 1;        // never 0; wraps after 2^32 records
 };
 
 } // namespace waggle::xray_internal
