@@ -18,22 +18,30 @@ std::string HexOf(const std::array<uint8_t, N>& id) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// The value of each hex digit (either case); -1 for every other byte. A table, not range
+// checks: ids are random, so branches on digit-or-letter would mispredict half the time.
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
+}();
 
 template <size_t N>
 bool ParseHexInto(std::string_view hex, std::array<uint8_t, N>* out) {
   if (hex.size() != 2 * N) return false;
+  std::array<uint8_t, N> bytes;
+  int invalid = 0;  // ORs every digit's value: negative iff some byte was not a hex digit
   for (size_t i = 0; i < N; ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
+    const int hi = kHexValue[static_cast<uint8_t>(hex[2 * i])];
+    const int lo = kHexValue[static_cast<uint8_t>(hex[2 * i + 1])];
+    invalid |= hi | lo;
+    bytes[i] = static_cast<uint8_t>((hi & 0x0f) << 4 | (lo & 0x0f));
   }
+  if (invalid < 0) return false;  // *out unchanged
+  *out = bytes;
   return true;
 }
 

@@ -63,7 +63,8 @@ inline bool SameBytes(std::string_view a, std::string_view b) {
 // Lowercase hex of an id ("4bf92f3577b34da6a3ce929d0e0e4736").
 std::string ToHex(const TraceId& id);
 std::string ToHex(const SpanId& id);
-// Parses exactly 32 (resp. 16) hex digits, any case. Returns false on any other input.
+// Parses exactly 32 (resp. 16) hex digits, any case. Returns false on any other input, leaving
+// *out unchanged.
 bool ParseHex(std::string_view hex, TraceId* out);
 bool ParseHex(std::string_view hex, SpanId* out);
 

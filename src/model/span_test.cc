@@ -41,6 +41,26 @@ TEST(StringArena, ClearReusesItsFirstBlock) {
   EXPECT_EQ(again.data(), first);
 }
 
+TEST(SpanModel, ParseHexChecksEveryByteValueAtEveryPosition) {
+  const std::string good = "0123456789abcdefABCDEF0123456789";
+  TraceId t;
+  ASSERT_TRUE(ParseHex(good, &t));
+  EXPECT_EQ(ToHex(t), "0123456789abcdefabcdef0123456789");
+  for (size_t pos = 0; pos < good.size(); ++pos) {
+    for (int b = 0; b < 256; ++b) {
+      std::string s = good;
+      s[pos] = static_cast<char>(b);
+      const bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+      TraceId parsed{};
+      parsed[0] = 0x5a;
+      ASSERT_EQ(ParseHex(s, &parsed), hex) << "byte " << b << " at " << pos;
+      if (!hex) {
+        EXPECT_EQ(parsed[0], 0x5a) << "a failed parse leaves the id as it was";
+      }
+    }
+  }
+}
+
 TEST(SpanModel, HexRoundTrip) {
   TraceId t;
   ASSERT_TRUE(ParseHex("4BF92F3577B34DA6a3ce929d0e0e4736", &t));
