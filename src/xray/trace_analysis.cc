@@ -40,10 +40,15 @@ std::optional<int64_t> HttpStatus(const Span& s) {
   return IntAttr(s, "http.status_code");
 }
 
+// A row's response time in seconds (0 for a row without a positive duration).
+double ResponseSeconds(const Span& s) {
+  return s.end_ns > s.start_ns ? static_cast<double>(s.end_ns - s.start_ns) / 1e9 : 0.0;
+}
+
 CallOutcome OutcomeOf(const Span& s) {
   CallOutcome o;
   o.start_ns = s.start_ns;
-  o.response_time = s.end_ns > s.start_ns ? (s.end_ns - s.start_ns) / 1e9 : 0.0;
+  o.response_time = ResponseSeconds(s);
   if (IsXrayBorn(s)) {
     o.error = BoolAttr(s, kError);
     o.fault = BoolAttr(s, kFault);
@@ -329,24 +334,20 @@ class Analyzer {
     }
   }
 
-  static double Seconds(const Span& s) {
-    return s.end_ns > s.start_ns ? static_cast<double>(s.end_ns - s.start_ns) / 1e9 : 0;
-  }
-
   // The response-time root cause: from the entry segment, follow the slowest child (a
   // subsegment or a downstream segment) while it takes at least half of its parent's time; the
   // row reached is where the time went. Its service and entity path are reported like a fault's,
   // each entity with its share of the entry's response time as coverage.
   void FillResponseTimeRootCause() {
-    if (entry_span_ == nullptr || Seconds(*entry_span_) <= 0) return;
+    if (entry_span_ == nullptr || ResponseSeconds(*entry_span_) <= 0) return;
     const Span* cause = entry_span_;
     for (int depth = 0; depth < kMaxAncestors; ++depth) {
       auto kids = children_.find(cause->span_id);
       if (kids == children_.end()) break;
       const Span* slowest = *std::max_element(
           kids->second.begin(), kids->second.end(),
-          [](const Span* a, const Span* b) { return Seconds(*a) < Seconds(*b); });
-      if (2 * Seconds(*slowest) < Seconds(*cause)) break;
+          [](const Span* a, const Span* b) { return ResponseSeconds(*a) < ResponseSeconds(*b); });
+      if (2 * ResponseSeconds(*slowest) < ResponseSeconds(*cause)) break;
       cause = slowest;
     }
     out_.facts.root_causes.push_back(
@@ -374,7 +375,7 @@ class Analyzer {
       entity.name = s == &segment ? s->service_name : s->name;
       entity.remote = IsDownstreamCall(*s);
       if (kind == RootCauseKind::kResponseTime) {
-        entity.coverage = std::min(1.0, Seconds(*s) / Seconds(*entry_span_));
+        entity.coverage = std::min(1.0, ResponseSeconds(*s) / ResponseSeconds(*entry_span_));
       }
       service.entity_path.push_back(std::move(entity));
     }

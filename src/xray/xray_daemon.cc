@@ -107,7 +107,7 @@ private:
         xray_internal::ReceiveStats stats;
         more = round == 0 ? receiver_.Receive(&batch, &stats)
                           : receiver_.ReceiveIfReady(&batch, &stats);
-        Count(stats);
+        CountReceiveStats(stats);
         if (stats.received < options_.receive_batch)
           break; // the socket is (nearly) drained
       }
@@ -118,7 +118,8 @@ private:
     }
   }
 
-  void Count(const xray_internal::ReceiveStats &stats) {
+  // receive thread
+  void CountReceiveStats(const xray_internal::ReceiveStats &stats) {
     if (stats.too_large) {
       too_large_->Inc(stats.too_large);
       spdlog::debug("xray: dropped {} datagrams over {} bytes", stats.too_large,

@@ -33,23 +33,23 @@ void RecentSegments::Prefetch(const Key &key) const {
     __builtin_prefetch(&headers_[SetOf(HashOf(key))]);
 }
 
-const RecentSegments::Slot *RecentSegments::Lookup(const Key &key, uint64_t hash) const {
+size_t RecentSegments::Lookup(const Key &key, uint64_t hash) const {
   const size_t set = SetOf(hash);
   const SetHeader &h = headers_[set];
   const auto tag = static_cast<uint32_t>(hash);
   for (size_t w = 0; w < ways_; ++w) {
-    if (h.recorded[w] != 0 && h.tag[w] == tag && slots_[set * kWays + w].key == key)
-      return &slots_[set * kWays + w];
+    const size_t i = set * kWays + w;
+    if (h.recorded[w] != 0 && h.tag[w] == tag && slots_[i].key == key) return i;
   }
-  return nullptr;
+  return kNotFound;
 }
 
 void RecentSegments::Record(const Key &key, std::string_view service, bool completed) {
   if (ways_ == 0)
     return;
   const uint64_t hash = HashOf(key);
-  Slot *target = const_cast<Slot *>(Lookup(key, hash));
-  if (target == nullptr) { // a new id: an empty way, else the one recorded first
+  size_t index = Lookup(key, hash);
+  if (index == kNotFound) { // a new id: an empty way, else the one recorded first
     const size_t set = SetOf(hash);
     SetHeader &h = headers_[set];
     size_t way = 0;
@@ -64,19 +64,20 @@ void RecentSegments::Record(const Key &key, std::string_view service, bool compl
     h.tag[way] = static_cast<uint32_t>(hash);
     h.recorded[way] = next_stamp_;
     next_stamp_ = next_stamp_ + 1 == 0 ? 1 : next_stamp_ + 1;
-    target = &slots_[set * kWays + way];
-    *target = Slot{key, Entry{}};
+    index = set * kWays + way;
+    slots_[index] = Slot{key, Entry{}};
   }
+  Entry &entry = slots_[index].entry;
   if (!service.empty())
-    target->entry.service = service;
-  target->entry.completed = target->entry.completed || completed;
+    entry.service = service;
+  entry.completed = entry.completed || completed;
 }
 
 const RecentSegments::Entry *RecentSegments::Find(const Key &key) const {
   if (ways_ == 0)
     return nullptr;
-  const Slot *slot = Lookup(key, HashOf(key));
-  return slot == nullptr ? nullptr : &slot->entry;
+  const size_t index = Lookup(key, HashOf(key));
+  return index == kNotFound ? nullptr : &slots_[index].entry;
 }
 
 } // namespace waggle::xray_internal

@@ -62,10 +62,11 @@ private:
     Entry entry;
   };
 
-  // The set of a key's hash, and the key's tag.
+  static constexpr size_t kNotFound = ~size_t{0};
+  // The set of a key's hash (its high half; the low half is the key's tag).
   size_t SetOf(uint64_t hash) const { return (hash >> 32) & set_mask_; }
-  // The slot holding `key` in its set, or nullptr.
-  const Slot *Lookup(const Key &key, uint64_t hash) const;
+  // The index in slots_ of the slot holding `key`, or kNotFound.
+  size_t Lookup(const Key &key, uint64_t hash) const;
 
   size_t ways_ = 0;                // ways in use per set: kWays, or the capacity if smaller
   size_t set_mask_ = 0;            // sets - 1 (a power of two)
