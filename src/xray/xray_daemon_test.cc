@@ -76,6 +76,9 @@ TEST_F(DaemonTest, StoresSegmentsAndSurvivesBadDatagrams) {
   std::vector<Span> rows = store_.rows();
   EXPECT_EQ(rows[0].name, "good");
   EXPECT_EQ(rows[1].name, "good-2");
+  // Rows are visible once appended; a worker counts its datagrams after that. Stop joins the
+  // workers, so every count is final.
+  daemon_->Stop();
   EXPECT_EQ(Count("too_large"), 1u);
   EXPECT_EQ(Count("bad_frame"), 3u);
   EXPECT_EQ(Count("bad_document"), 1u);
