@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -78,6 +79,7 @@ public:
     if (!started_ || stopped_)
       return;
     stopped_ = true;
+    stop_requested_.store(true, std::memory_order_relaxed);
     receiver_.Wake();
     receive_thread_.join();
     {
@@ -98,19 +100,41 @@ private:
 
   // receive thread. Gathers what the socket holds (up to kMaxReceiveRounds
   // recvmmsg calls while each returns a full batch) into one batch, so a busy
-  // socket costs one queue hand-off per few hundred datagrams.
+  // socket costs one queue hand-off per few hundred datagrams. After a gather
+  // that found datagrams it pauses (up to receive_coalesce, less when the
+  // arrival rate would fill the socket buffer meanwhile) and then only looks;
+  // it blocks in the kernel only once a look finds the socket empty.
   void ReceiveLoop() {
+    using std::chrono::duration_cast;
+    using std::chrono::microseconds;
     DatagramBatch batch;
-    for (;;) {
+    microseconds pause{0}; // zero: the last gather found nothing, block for the next
+    auto last_gather = std::chrono::steady_clock::now();
+    while (!stop_requested_.load(std::memory_order_relaxed)) {
+      if (pause.count() > 0)
+        std::this_thread::sleep_for(pause);
       bool more = true;
+      xray_internal::ReceiveStats gathered;
       for (size_t round = 0; more && round < kMaxReceiveRounds; ++round) {
         xray_internal::ReceiveStats stats;
-        more = round == 0 ? receiver_.Receive(&batch, &stats)
-                          : receiver_.ReceiveIfReady(&batch, &stats);
+        more = round == 0 && pause.count() == 0
+                   ? receiver_.Receive(&batch, &stats)
+                   : receiver_.ReceiveIfReady(&batch, &stats);
         CountReceiveStats(stats);
+        gathered.received += stats.received;
+        gathered.received_bytes += stats.received_bytes;
         if (stats.received < options_.receive_batch)
           break; // the socket is (nearly) drained
       }
+      const auto now = std::chrono::steady_clock::now();
+      pause = gathered.received == 0
+                  ? microseconds(0)
+                  : xray_internal::NextReceivePause(
+                        gathered.received, gathered.received_bytes,
+                        duration_cast<microseconds>(now - last_gather),
+                        static_cast<size_t>(receiver_.receive_buffer_bytes()),
+                        options_.receive_coalesce);
+      last_gather = now;
       if (batch.size() > 0)
         batch = Enqueue(std::move(batch));
       if (!more)
@@ -280,6 +304,7 @@ private:
   size_t queued_datagrams_ = 0;     // guarded by mu_
   size_t queued_bytes_ = 0;         // guarded by mu_
   bool stopping_ = false;           // guarded by mu_
+  std::atomic<bool> stop_requested_{false}; // set by Stop, read by the receive thread
   bool started_ = false;            // controlling thread only
   bool stopped_ = false;            // controlling thread only
   std::thread receive_thread_;

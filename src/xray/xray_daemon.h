@@ -5,7 +5,13 @@
 //   receive thread  recvmmsg up to `receive_batch` datagrams at a time into slots one byte larger
 //                   than max_datagram_bytes (so an oversized datagram is seen as such and
 //                   dropped), packs them into one DatagramBatch (more recvmmsg calls while each
-//                   fills its batch, up to 8) and queues it. It never blocks on the workers:
+//                   fills its batch, up to 8) and queues it. After a gather that found
+//                   datagrams it sleeps `receive_coalesce` (less when, at the rate just seen,
+//                   arrivals would meanwhile fill a quarter of the socket buffer; see
+//                   NextReceivePause) before looking again, so that under
+//                   load datagrams gather in the socket buffer: the senders' sends then wake no
+//                   one and each wake-up carries hundreds of datagrams; a look that finds none
+//                   blocks until the next arrives. It never blocks on the workers:
 //                   when the queue holds `queue_capacity` datagrams or `queue_capacity_bytes`,
 //                   the new batch is dropped and counted (queue_full). Workers hand processed
 //                   batches back (up to 16, of at most 2 MiB each) for the receive thread to
@@ -33,6 +39,7 @@
 // joins.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -50,6 +57,8 @@ struct XrayDaemonOptions {
   size_t receive_batch = 64;              // datagrams per recvmmsg
   size_t max_batch = 8'192;               // datagrams per Store::Append
   int workers = 2;                        // decode + append threads
+  // Pause after a busy gather (see above); adds at most this much to a datagram's latency.
+  std::chrono::microseconds receive_coalesce{1000};
   int socket_receive_buffer_bytes = 32 << 20;  // requested; the kernel may cap it
 };
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <atomic>
 #include <thread>
 
 #include "store/testing/fake_store.h"
@@ -95,6 +96,33 @@ TEST_F(DaemonTest, StopProcessesQueuedDatagramsAndIsIdempotent) {
   daemon_->Stop();
   daemon_->Stop();
   EXPECT_EQ(store_.rows().size(), 50u);
+}
+
+// A sender that never pauses keeps the socket busy, so the receive thread never blocks in the
+// kernel where Wake would reach it: Stop must still end it.
+TEST_F(DaemonTest, StopsWhileDatagramsKeepArriving) {
+  std::atomic<bool> sending{true};
+  std::atomic<uint64_t> sent{0};
+  std::thread sender([&] {
+    udp::socket socket(io_);
+    socket.open(udp::v4());
+    const std::string datagram = Segment("4d5e6f7081920314", "flood");
+    const udp::endpoint to(asio::ip::make_address("127.0.0.1"), port_);
+    boost::system::error_code ignored;
+    while (sending.load()) {
+      socket.send_to(asio::buffer(datagram), to, 0, ignored);
+      sent.fetch_add(1);
+    }
+  });
+  ASSERT_TRUE(WaitForRows(1));
+  while (sent.load() < 20'000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  daemon_->Stop();
+  const auto took = std::chrono::steady_clock::now() - start;
+  sending.store(false);
+  sender.join();
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_GT(Count("accepted"), 0u);
 }
 
 TEST(XrayDaemon, BindFailureIsAnError) {

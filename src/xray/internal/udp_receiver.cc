@@ -65,6 +65,22 @@ constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint32_t));
 
 } // namespace
 
+std::chrono::microseconds NextReceivePause(size_t received, size_t received_bytes,
+                                           std::chrono::microseconds elapsed,
+                                           size_t socket_buffer,
+                                           std::chrono::microseconds longest) {
+  constexpr double kKernelBytesPerDatagram = 1024;
+  const double charged = static_cast<double>(received_bytes) +
+                         kKernelBytesPerDatagram * static_cast<double>(received);
+  if (charged <= 0 || elapsed.count() <= 0)
+    return longest;
+  const double bytes_per_us = charged / static_cast<double>(elapsed.count());
+  const double fits_us = static_cast<double>(socket_buffer) / 4 / bytes_per_us;
+  if (fits_us >= static_cast<double>(longest.count()))
+    return longest;
+  return std::chrono::microseconds(static_cast<int64_t>(fits_us));
+}
+
 UdpReceiver::~UdpReceiver() { Close(); }
 
 StatusOr<std::string> UdpReceiver::Open(const std::string &listen,
@@ -173,6 +189,7 @@ void UdpReceiver::Collect(int n, DatagramBatch *out, ReceiveStats *stats) {
   size_t bytes = 0;
   for (int i = 0; i < n; ++i)
     bytes += msgs_[i].msg_len;
+  stats->received_bytes += bytes;
   // At most one allocation per call (none once a recycled batch is big enough).
   const size_t need = out->bytes.size() + bytes;
   if (out->bytes.capacity() < need)

@@ -21,6 +21,7 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -53,7 +54,17 @@ struct ReceiveStats {
   uint64_t kernel_dropped =
       0; // growth of the socket's drop count since the previous call
   size_t received = 0; // datagrams the call took from the socket, dropped ones included
+  size_t received_bytes = 0; // their bytes read (an oversized one's up to its slot)
 };
+
+// How long a receive thread that just found `received` datagrams of `received_bytes` (the
+// arrivals of the last `elapsed`) should pause before looking again: `longest`, or less when
+// what arrives meanwhile at that rate would take more than a quarter of the `socket_buffer`
+// (the kernel charges each datagram its payload plus about 1 KiB of bookkeeping).
+std::chrono::microseconds NextReceivePause(size_t received, size_t received_bytes,
+                                           std::chrono::microseconds elapsed,
+                                           size_t socket_buffer,
+                                           std::chrono::microseconds longest);
 
 class UdpReceiver {
 public:

@@ -72,6 +72,8 @@ TEST(UdpReceiver, ReceiveIfReadyReturnsAtOnceAndAppendsWhatIsWaiting) {
   EXPECT_EQ(batch[1], "first");
   EXPECT_EQ(batch[2], "second");
   EXPECT_EQ(batch[3], "third");
+  // The oversized one counts as far as it was read: its slot, the limit plus one byte.
+  EXPECT_EQ(stats.received_bytes, std::string("firstsecondthird").size() + 2049);
 }
 
 TEST(UdpReceiver, WakeEndsABlockedReceive) {
@@ -82,6 +84,22 @@ TEST(UdpReceiver, WakeEndsABlockedReceive) {
   ReceiveStats stats;
   EXPECT_FALSE(receiver.Receive(&batch, &stats));
   EXPECT_EQ(batch.size(), 0u);
+}
+
+TEST(NextReceivePause, IsTheLongestUnlessArrivalsWouldFillAQuarterOfTheBuffer) {
+  using std::chrono::microseconds;
+  const microseconds longest(1000);
+  // 100 datagrams of 1,000 bytes (charged 2,024 each) in 1 ms: 202,400 bytes/ms.
+  EXPECT_EQ(NextReceivePause(100, 100'000, microseconds(1000), 64 << 20, longest), longest);
+  // A 208 KiB buffer holds a quarter (53,248 bytes) of that in 263 us.
+  EXPECT_EQ(NextReceivePause(100, 100'000, microseconds(1000), 212'992, longest),
+            microseconds(263));
+  // Twice the rate, half the pause.
+  EXPECT_EQ(NextReceivePause(200, 200'000, microseconds(1000), 212'992, longest),
+            microseconds(131));
+  // Nothing seen, or no time passed: nothing to go by.
+  EXPECT_EQ(NextReceivePause(0, 0, microseconds(1000), 212'992, longest), longest);
+  EXPECT_EQ(NextReceivePause(5, 5000, microseconds(0), 212'992, longest), longest);
 }
 
 } // namespace
