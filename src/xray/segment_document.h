@@ -44,10 +44,17 @@ struct DocumentInfo {
   size_t rows = 0;             // rows appended to the batch
 };
 
+// Whether a document is followed by at least kDocumentPadding readable bytes of its buffer (any
+// content). A padded document is parsed where it lies; any other is first copied into the
+// parser's padded buffer.
+inline constexpr size_t kDocumentPadding = 64;
+enum class Padding { kNone, kPadded };
+
 // Appends the rows of `document` to `*batch`. Strings are copied into batch->arena, so
 // `document` need not outlive the batch.
 StatusOr<DocumentInfo> DecodeSegmentDocument(std::string_view document, SpanBatch* batch,
-                                             const SegmentLimits& limits = {});
+                                             const SegmentLimits& limits = {},
+                                             Padding padding = Padding::kNone);
 
 struct EncodedSegment {
   std::string id;        // 16 hex

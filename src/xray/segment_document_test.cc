@@ -149,6 +149,32 @@ TEST(DecodeSegmentDocument, SegmentBecomesServerSpanWithOtelAndXrayColumns) {
   EXPECT_EQ(Str(seg, "xray.cause.paths"), R"(["/app/app.py"])");
 }
 
+// A padded document is parsed where it lies: whatever follows it in its buffer (here JSON that
+// would change the answer if it were read as part of the document) is not part of it.
+TEST(DecodeSegmentDocument, PaddedDocumentIsParsedInPlaceAndEndsWhereItsViewEnds) {
+  const std::string trailer = std::string(R"(, "extra": {"name": "not-me"}})") +
+                              std::string(kDocumentPadding, '"');
+  const std::string buffer = std::string(kSegment) + trailer;
+  Decoded in_place;
+  StatusOr<DocumentInfo> info = DecodeSegmentDocument(
+      std::string_view(buffer).substr(0, kSegment.size()), &in_place.batch, {}, Padding::kPadded);
+  ASSERT_TRUE(info.ok()) << info.status();
+  for (size_t i = 0; i < in_place.batch.rows.size(); ++i) {
+    in_place.rows.push_back(ToSpan(in_place.batch, i));
+  }
+  const Decoded copied = MustDecode(kSegment);
+  ASSERT_EQ(in_place.rows.size(), copied.rows.size());
+  for (size_t i = 0; i < copied.rows.size(); ++i) {
+    EXPECT_EQ(in_place.rows[i].name, copied.rows[i].name);
+    EXPECT_EQ(in_place.rows[i].attributes.size(), copied.rows[i].attributes.size());
+  }
+  // A document cut short inside its buffer is still an error, though valid JSON follows it.
+  SpanBatch batch;
+  EXPECT_FALSE(DecodeSegmentDocument(std::string_view(buffer).substr(0, kSegment.size() - 1),
+                                     &batch, {}, Padding::kPadded)
+                   .ok());
+}
+
 TEST(DecodeSegmentDocument, NestedSubsegmentsAreFlattenedWithParentLinks) {
   Decoded d = MustDecode(kSegment);
   const Span& seg = d.ByName("backend-flask");

@@ -56,8 +56,8 @@ struct SegmentIngester::Decoded {
 };
 
 std::vector<SegmentIngester::Decoded> SegmentIngester::DecodeAll(
-    const std::vector<std::string_view>& documents, SpanBatch* batch, std::vector<SpanId>* ids,
-    std::vector<IngestResult>* results) {
+    const std::vector<std::string_view>& documents, Padding padding, SpanBatch* batch,
+    std::vector<SpanId>* ids, std::vector<IngestResult>* results) {
   std::vector<Decoded> decoded;
   decoded.reserve(documents.size());
   for (size_t i = 0; i < documents.size(); ++i) {
@@ -65,7 +65,7 @@ std::vector<SegmentIngester::Decoded> SegmentIngester::DecodeAll(
     d.index = i;
     d.rows_begin = batch->rows.size();
     const size_t attrs_before = batch->attrs.size();
-    StatusOr<DocumentInfo> info = DecodeSegmentDocument(documents[i], batch, options_.limits);
+    StatusOr<DocumentInfo> info = DecodeSegmentDocument(documents[i], batch, options_.limits, padding);
     if (!info.ok()) {
       (*results)[i].status = info.status();
       (*results)[i].id = IdOf(documents[i]);
@@ -131,14 +131,14 @@ void SegmentIngester::ApplyLocked(const Decoded& d, std::string_view document,
 
 std::vector<IngestResult> SegmentIngester::Ingest(const std::vector<std::string_view>& documents,
                                                   std::chrono::system_clock::time_point now,
-                                                  SpanBatch* scratch) {
+                                                  SpanBatch* scratch, Padding padding) {
   std::vector<IngestResult> results(documents.size());
   SpanBatch own;
   SpanBatch& batch = scratch != nullptr ? *scratch : own;
   batch.Clear();
   std::vector<SpanId> ids;
   // Decoding needs no lock; the table is then updated in document order under the lock.
-  const std::vector<Decoded> decoded = DecodeAll(documents, &batch, &ids, &results);
+  const std::vector<Decoded> decoded = DecodeAll(documents, padding, &batch, &ids, &results);
   size_t stored = 0;
   std::vector<Held> due;
   {

@@ -70,10 +70,12 @@ class SegmentIngester {
   // Decodes every document, holds in-progress ones, and appends the rest, together with any
   // held documents whose TTL has passed at `now`, in one Store::Append. One result per document,
   // in order. `scratch`, if given, is the batch the rows are decoded into (cleared first; a
-  // caller that ingests repeatedly passes the same one so its capacity is reused).
+  // caller that ingests repeatedly passes the same one so its capacity is reused). `padding`:
+  // whether every document is followed by kDocumentPadding readable bytes (segment_document.h).
   std::vector<IngestResult> Ingest(const std::vector<std::string_view>& documents,
                                    std::chrono::system_clock::time_point now,
-                                   SpanBatch* scratch = nullptr);
+                                   SpanBatch* scratch = nullptr,
+                                   Padding padding = Padding::kNone);
   // Stores held documents whose TTL has passed at `now` (the daemon calls this every second).
   Status ExpirePending(std::chrono::system_clock::time_point now);
   // Stores every held document (at shutdown).
@@ -91,8 +93,9 @@ class SegmentIngester {
   struct Decoded;  // one document's decode, see the .cc
 
   // Decodes `documents` into `batch` (in-progress ones are taken out again).
-  std::vector<Decoded> DecodeAll(const std::vector<std::string_view>& documents, SpanBatch* batch,
-                                 std::vector<SpanId>* ids, std::vector<IngestResult>* results);
+  std::vector<Decoded> DecodeAll(const std::vector<std::string_view>& documents, Padding padding,
+                                 SpanBatch* batch, std::vector<SpanId>* ids,
+                                 std::vector<IngestResult>* results);
   // Updates the held table and the remembered ids for one document, in arrival order: holds or
   // drops (late) an in-progress one, resolves an independent subsegment's service. REQUIRES: mu_
   // held.

@@ -18,11 +18,13 @@ namespace waggle::xray {
 namespace {
 
 using xray_internal::DatagramBatch;
+// A document ends where its datagram does, so the batch's padding follows it.
+static_assert(DatagramBatch::kPadding >= kDocumentPadding);
 
 constexpr auto kExpireInterval = std::chrono::seconds(1);
 constexpr size_t kMaxReceiveRounds = 8;  // recvmmsg calls gathered into one queued batch
-constexpr size_t kMaxSpareBatches = 16;  // processed batches kept for reuse
-constexpr size_t kMaxSpareBatchBytes = 2 << 20;  // larger ones are freed
+constexpr size_t kMaxSpareBytes = 32 << 20;  // buffers of processed batches kept for reuse
+constexpr size_t kMaxSpareBatchBytes = 4 << 20;  // larger ones are freed
 constexpr std::string_view kDatagramsMetric = "waggle_xray_datagrams_total";
 constexpr std::string_view kDatagramsHelp =
     "X-Ray daemon datagrams by result: accepted, too_large, bad_frame "
@@ -161,33 +163,35 @@ private:
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (queued_datagrams_ + batch.size() > options_.queue_capacity ||
-          queued_bytes_ + batch.bytes.size() > options_.queue_capacity_bytes) {
+          queued_bytes_ + batch.used_bytes() > options_.queue_capacity_bytes) {
         queue_full_->Inc(batch.size());
         batch.Clear();
         return batch;
       }
       queued_datagrams_ += batch.size();
-      queued_bytes_ += batch.bytes.size();
+      queued_bytes_ += batch.used_bytes();
       queue_.push_back(std::move(batch));
       if (!spare_.empty()) {
         next = std::move(spare_.back());
         spare_.pop_back();
+        spare_bytes_ -= next.capacity_bytes();
       }
     }
     cv_.notify_one();
     return next;
   }
 
-  // worker threads. Keeps up to kMaxSpareBatches processed batches for the
-  // receive thread to reuse (their buffers are already allocated and paged in).
+  // worker threads. Keeps processed batches, up to kMaxSpareBytes of buffers,
+  // for the receive thread to reuse (their buffers are already allocated and
+  // paged in: under load dozens of batches are in flight at once).
   void Recycle(std::vector<DatagramBatch> *done) {
     std::lock_guard<std::mutex> lock(mu_);
     for (DatagramBatch &b : *done) {
-      if (spare_.size() >= kMaxSpareBatches)
-        break;
-      if (b.bytes.capacity() > kMaxSpareBatchBytes)
-        continue; // a burst of large datagrams: give the memory back
+      if (b.capacity_bytes() > kMaxSpareBatchBytes ||
+          spare_bytes_ + b.capacity_bytes() > kMaxSpareBytes)
+        continue; // a burst of large datagrams, or enough kept: give the memory back
       b.Clear();
+      spare_bytes_ += b.capacity_bytes();
       spare_.push_back(std::move(b));
     }
   }
@@ -202,7 +206,7 @@ private:
             datagrams + queue_.front().size() <= options_.max_batch)) {
       datagrams += queue_.front().size();
       queued_datagrams_ -= queue_.front().size();
-      queued_bytes_ -= queue_.front().bytes.size();
+      queued_bytes_ -= queue_.front().used_bytes();
       taken.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
@@ -267,10 +271,12 @@ private:
     if (documents.empty())
       return;
     std::vector<IngestResult> results =
-        ingester_->Ingest(documents, std::chrono::system_clock::now(), scratch);
+        ingester_->Ingest(documents, std::chrono::system_clock::now(), scratch,
+                          Padding::kPadded);
+    uint64_t accepted = 0;
     for (const IngestResult &r : results) {
       if (r.status.ok()) {
-        accepted_->Inc();
+        ++accepted;
       } else if (r.status.code() == absl::StatusCode::kInvalidArgument) {
         bad_document_->Inc();
         spdlog::debug("xray: dropped segment '{}': {}", r.id,
@@ -281,6 +287,7 @@ private:
                      std::string(r.status.message()));
       }
     }
+    accepted_->Inc(accepted);
   }
 
   const XrayDaemonOptions options_;
@@ -301,6 +308,7 @@ private:
   // queue_capacity and queue_capacity_bytes.
   std::deque<DatagramBatch> queue_; // guarded by mu_
   std::vector<DatagramBatch> spare_; // guarded by mu_; empty, for reuse
+  size_t spare_bytes_ = 0;           // guarded by mu_; their buffers' capacity
   size_t queued_datagrams_ = 0;     // guarded by mu_
   size_t queued_bytes_ = 0;         // guarded by mu_
   bool stopping_ = false;           // guarded by mu_

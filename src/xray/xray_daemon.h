@@ -2,10 +2,10 @@
 //
 // Each datagram is a header line `{"format": "json", "version": 1}`, a newline and one segment
 // document. Threads and hand-offs:
-//   receive thread  recvmmsg up to `receive_batch` datagrams at a time into slots one byte larger
-//                   than max_datagram_bytes (so an oversized datagram is seen as such and
-//                   dropped), packs them into one DatagramBatch (more recvmmsg calls while each
-//                   fills its batch, up to 8) and queues it. After a gather that found
+//   receive thread  recvmmsg up to `receive_batch` datagrams at a time straight into slots of
+//                   one DatagramBatch (UdpReceiver: longer ones spill and are joined; one byte
+//                   over max_datagram_bytes is seen as oversized and dropped), more recvmmsg
+//                   calls while each fills its batch, up to 8, then queues it. After a gather that found
 //                   datagrams it sleeps `receive_coalesce` (less when, at the rate just seen,
 //                   arrivals would meanwhile fill a quarter of the socket buffer; see
 //                   NextReceivePause) before looking again, so that under
@@ -14,8 +14,9 @@
 //                   blocks until the next arrives. It never blocks on the workers:
 //                   when the queue holds `queue_capacity` datagrams or `queue_capacity_bytes`,
 //                   the new batch is dropped and counted (queue_full). Workers hand processed
-//                   batches back (up to 16, of at most 2 MiB each) for the receive thread to
-//                   fill again, and each worker decodes into its own reused SpanBatch.
+//                   batches back (up to 32 MiB of buffers) for the receive thread to fill
+//                   again, and each worker decodes into its own reused SpanBatch, parsing each
+//                   document in place (the batch pads every datagram).
 //   workers (N)     each takes queued batches, up to `max_batch` datagrams, splits header from
 //                   document and hands the documents to the SegmentIngester: one Store::Append
 //                   per take. While one worker waits for its WAL group commit (fdatasync), the

@@ -29,8 +29,15 @@ RecentSegments::RecentSegments(size_t capacity) {
 }
 
 void RecentSegments::Prefetch(const Key &key) const {
-  if (ways_ != 0)
-    __builtin_prefetch(&headers_[SetOf(HashOf(key))]);
+  if (ways_ == 0)
+    return;
+  const size_t set = SetOf(HashOf(key));
+  __builtin_prefetch(&headers_[set]);
+  // The set's slots too, for writing: a new id overwrites one, a known id is updated.
+  const char *first = reinterpret_cast<const char *>(&slots_[set * kWays]);
+  const char *end = reinterpret_cast<const char *>(&slots_[set * kWays + ways_]);
+  for (const char *p = first; p < end; p += 64)
+    __builtin_prefetch(p, /*rw=*/1);
 }
 
 size_t RecentSegments::Lookup(const Key &key, uint64_t hash) const {

@@ -45,7 +45,7 @@ public:
   void Record(const Key &key, std::string_view service, bool completed);
   // The entry for `key`, or nullptr. Valid until the next Record.
   const Entry *Find(const Key &key) const;
-  // Hints that `key` is recorded or looked up soon (loads its set's header).
+  // Hints that `key` is recorded or looked up soon (loads its set's header and slots).
   void Prefetch(const Key &key) const;
 
 private:

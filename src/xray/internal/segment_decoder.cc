@@ -669,8 +669,10 @@ Status Decoder::DecodeException(object ex, size_t span_row, const Where& where) 
 
 }  // namespace
 
+static_assert(kDocumentPadding >= simdjson::SIMDJSON_PADDING);
+
 StatusOr<DocumentInfo> DecodeSegmentDocument(std::string_view document, SpanBatch* batch,
-                                             const SegmentLimits& limits) {
+                                             const SegmentLimits& limits, Padding padding) {
   if (document.size() > limits.max_document_bytes) {
     return absl::InvalidArgumentError("segment document of " + std::to_string(document.size()) +
                                       " bytes exceeds the limit of " +
@@ -678,7 +680,9 @@ StatusOr<DocumentInfo> DecodeSegmentDocument(std::string_view document, SpanBatc
   }
   Scratch& scratch = ThreadScratch();
   element root;
-  if (auto err = scratch.parser.parse(document.data(), document.size()).get(root); err) {
+  const bool copy_to_pad = padding == Padding::kNone;
+  if (auto err = scratch.parser.parse(document.data(), document.size(), copy_to_pad).get(root);
+      err) {
     return absl::InvalidArgumentError(std::string("segment document is not valid JSON: ") +
                                       simdjson::error_message(err));
   }

@@ -122,15 +122,16 @@ StatusOr<std::string> UdpReceiver::Open(const std::string &listen,
   }
   max_datagram_bytes_ = max_datagram_bytes;
   batch_ = batch;
-  const size_t slot = max_datagram_bytes + 1;
-  scratch_.resize(batch * slot);
+  // One byte over the limit, so that an oversized datagram is seen as such.
+  overflow_bytes_ = max_datagram_bytes + 1 > kInlineBytes ? max_datagram_bytes + 1 - kInlineBytes : 0;
+  overflow_.reset(new char[std::max<size_t>(1, batch * overflow_bytes_)]);
   control_.resize(batch * kControlBytes);
-  iov_.resize(batch);
+  iov_.resize(2 * batch);
   msgs_.resize(batch);
   for (size_t i = 0; i < batch; ++i) {
-    iov_[i] = {scratch_.data() + i * slot, slot};
-    msgs_[i].msg_hdr.msg_iov = &iov_[i];
-    msgs_[i].msg_hdr.msg_iovlen = 1;
+    iov_[2 * i + 1] = {overflow_.get() + i * overflow_bytes_, overflow_bytes_};
+    msgs_[i].msg_hdr.msg_iov = &iov_[2 * i];
+    msgs_[i].msg_hdr.msg_iovlen = 2;
     msgs_[i].msg_hdr.msg_control = control_.data() + i * kControlBytes;
   }
   return FormatEndpoint(bound);
@@ -159,18 +160,24 @@ bool UdpReceiver::ReceiveIfReady(DatagramBatch *out, ReceiveStats *stats) {
   return ReceiveBatch(out, stats, /*wait=*/false);
 }
 
+void UdpReceiver::AimAt(char *slots) {
+  const size_t inline_bytes = std::min(kInlineBytes, max_datagram_bytes_ + 1);
+  for (size_t i = 0; i < batch_; ++i) {
+    iov_[2 * i] = {slots + i * kSlotBytes, inline_bytes};
+    msgs_[i].msg_hdr.msg_controllen = kControlBytes; // the kernel shrinks it to what it wrote
+    msgs_[i].msg_hdr.msg_flags = 0;
+  }
+}
+
 bool UdpReceiver::ReceiveBatch(DatagramBatch *out, ReceiveStats *stats,
                                bool wait) {
   for (;;) {
-    for (mmsghdr &m : msgs_) {
-      m.msg_hdr.msg_controllen =
-          kControlBytes; // the kernel shrinks it to what it wrote
-      m.msg_hdr.msg_flags = 0;
-    }
+    const size_t slots_offset = out->used_bytes();
+    AimAt(out->Reserve(batch_ * kSlotBytes));
     const int n = ::recvmmsg(fd_, msgs_.data(), static_cast<unsigned>(batch_),
                              MSG_DONTWAIT, nullptr);
     if (n > 0) {
-      Collect(n, out, stats);
+      Collect(n, slots_offset, out, stats);
       return true;
     }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -183,17 +190,10 @@ bool UdpReceiver::ReceiveBatch(DatagramBatch *out, ReceiveStats *stats,
   }
 }
 
-void UdpReceiver::Collect(int n, DatagramBatch *out, ReceiveStats *stats) {
-  const size_t slot = max_datagram_bytes_ + 1;
+void UdpReceiver::Collect(int n, size_t slots_offset, DatagramBatch *out,
+                          ReceiveStats *stats) {
   stats->received += static_cast<size_t>(n);
-  size_t bytes = 0;
-  for (int i = 0; i < n; ++i)
-    bytes += msgs_[i].msg_len;
-  stats->received_bytes += bytes;
-  // At most one allocation per call (none once a recycled batch is big enough).
-  const size_t need = out->bytes.size() + bytes;
-  if (out->bytes.capacity() < need)
-    out->bytes.reserve(std::max(need, 2 * out->bytes.capacity()));
+  out->Commit(static_cast<size_t>(n) * kSlotBytes);
   for (int i = 0; i < n; ++i) {
     msghdr &h = msgs_[i].msg_hdr;
     for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
@@ -205,12 +205,20 @@ void UdpReceiver::Collect(int n, DatagramBatch *out, ReceiveStats *stats) {
         last_drops_ = drops;
       }
     }
-    if (msgs_[i].msg_len > max_datagram_bytes_ || (h.msg_flags & MSG_TRUNC)) {
+    const size_t length = msgs_[i].msg_len;
+    stats->received_bytes += length;
+    if (length > max_datagram_bytes_ || (h.msg_flags & MSG_TRUNC)) {
       ++stats->too_large;
       continue;
     }
-    out->bytes.append(scratch_.data() + i * slot, msgs_[i].msg_len);
-    out->ends.push_back(static_cast<uint32_t>(out->bytes.size()));
+    const size_t slot = slots_offset + static_cast<size_t>(i) * kSlotBytes;
+    if (length <= kInlineBytes) {
+      out->Add(slot, length);
+    } else {
+      out->AppendJoined(slot, kInlineBytes,
+                        std::string_view(overflow_.get() + static_cast<size_t>(i) * overflow_bytes_,
+                                         length - kInlineBytes));
+    }
   }
 }
 

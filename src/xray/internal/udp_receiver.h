@@ -2,6 +2,11 @@
 // datagrams in batches with recvmmsg, detects oversized ones, and reports the
 // kernel's drop count for the socket.
 //
+// No copy for the common size: each datagram's first kInlineBytes land straight
+// in a slot of the caller's DatagramBatch (slots of kSlotBytes, the rest of a
+// slot is the datagram's padding); only a longer one spills into the receiver's
+// own overflow space and is then copied, joined, to the end of the batch.
+//
 // Sizing: Open asks for `receive_buffer_bytes` of socket receive buffer, first
 // with SO_RCVBUFFORCE (only honoured with CAP_NET_ADMIN), else with SO_RCVBUF,
 // which the kernel caps at net.core.rmem_max; receive_buffer_bytes() is what
@@ -24,29 +29,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "xray/internal/datagram_batch.h"
 
 namespace waggle::xray_internal {
-
-// Datagrams packed into one buffer: datagram i is bytes[begin(i), ends[i]).
-// Invariant: ends is ascending and ends.back() == bytes.size().
-struct DatagramBatch {
-  std::string bytes;
-  std::vector<uint32_t> ends;
-  size_t size() const { return ends.size(); }
-  void Clear() { // keeps the capacity, for reuse
-    bytes.clear();
-    ends.clear();
-  }
-  std::string_view operator[](size_t i) const {
-    const uint32_t begin = i == 0 ? 0 : ends[i - 1];
-    return std::string_view(bytes).substr(begin, ends[i] - begin);
-  }
-};
 
 // What one Receive call saw besides the datagrams it returned.
 struct ReceiveStats {
@@ -68,6 +59,10 @@ std::chrono::microseconds NextReceivePause(size_t received, size_t received_byte
 
 class UdpReceiver {
 public:
+  // A datagram's slot in the batch: up to kInlineBytes of it, then its padding.
+  static constexpr size_t kSlotBytes = 2048;
+  static constexpr size_t kInlineBytes = kSlotBytes - DatagramBatch::kPadding;
+
   UdpReceiver() = default;
   ~UdpReceiver();
   UdpReceiver(const UdpReceiver &) = delete;
@@ -94,18 +89,23 @@ public:
 private:
   bool ReceiveBatch(DatagramBatch *out, ReceiveStats *stats, bool wait);
   bool WaitReadable();
-  // Appends the `n` datagrams recvmmsg just returned, skipping oversized ones.
-  void Collect(int n, DatagramBatch *out, ReceiveStats *stats);
+  // Points message i's first iovec at slot i of `slots` (in the batch), its
+  // second at overflow space i.
+  void AimAt(char *slots);
+  // Adds the `n` datagrams recvmmsg just returned into the slots at
+  // `slots_offset` of `*out`, skipping oversized ones.
+  void Collect(int n, size_t slots_offset, DatagramBatch *out, ReceiveStats *stats);
 
   int fd_ = -1;
   int wake_fd_ = -1; // eventfd
   size_t max_datagram_bytes_ = 0;
   int granted_rcvbuf_ = 0;
-  std::vector<char> scratch_; // batch slots of max_datagram_bytes + 1 bytes
-  std::vector<char> control_; // one cmsg buffer per slot
-  std::vector<iovec> iov_;    // iov_[i] is slot i of scratch_
+  size_t overflow_bytes_ = 0;  // per message: max_datagram_bytes + 1 - kInlineBytes
+  std::unique_ptr<char[]> overflow_; // batch spaces of overflow_bytes_, untouched unless used
+  std::vector<char> control_; // one cmsg buffer per message
+  std::vector<iovec> iov_;    // iov_[2i], iov_[2i + 1]: message i's slot and overflow space
   std::vector<mmsghdr>
-      msgs_;                // msgs_[i] receives into iov_[i] and control slot i
+      msgs_;                // msgs_[i] receives into iov_[2i, 2i + 2) and control slot i
   uint32_t last_drops_ = 0; // SO_RXQ_OVFL count last seen
   size_t batch_ = 0;
 };

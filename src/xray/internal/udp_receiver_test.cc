@@ -62,8 +62,7 @@ TEST(UdpReceiver, ReceiveIfReadyReturnsAtOnceAndAppendsWhatIsWaiting) {
     ::sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof(to));
   }
   ::close(fd);
-  batch.bytes = "kept";  // Receive appends after what the batch holds
-  batch.ends = {4};
+  batch.Append("kept");  // Receive appends after what the batch holds
   ASSERT_TRUE(receiver.Receive(&batch, &stats));
   EXPECT_EQ(stats.received, 4u);
   EXPECT_EQ(stats.too_large, 1u);  // over the 2048-byte limit
@@ -84,6 +83,35 @@ TEST(UdpReceiver, WakeEndsABlockedReceive) {
   ReceiveStats stats;
   EXPECT_FALSE(receiver.Receive(&batch, &stats));
   EXPECT_EQ(batch.size(), 0u);
+}
+
+TEST(UdpReceiver, DatagramsOverTheSlotAreJoinedFromTheOverflowInOrder) {
+  UdpReceiver receiver;
+  StatusOr<std::string> bound = receiver.Open("127.0.0.1:0", 9000, 1 << 20, 8);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::stoi(bound->substr(bound->find(':') + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  std::string spilled(UdpReceiver::kInlineBytes + 3000, 'x');
+  for (size_t i = 0; i < spilled.size(); ++i) spilled[i] = static_cast<char>('a' + i % 26);
+  const std::string exact(UdpReceiver::kInlineBytes, 'e');  // fills its slot up to the padding
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  for (const std::string* d : {&exact, static_cast<const std::string*>(&spilled), &exact}) {
+    ::sendto(fd, d->data(), d->size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  }
+  ::close(fd);
+  DatagramBatch batch;
+  ReceiveStats stats;
+  ASSERT_TRUE(receiver.Receive(&batch, &stats));
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[0], exact);
+  EXPECT_EQ(batch[1], spilled);
+  EXPECT_EQ(batch[2], exact);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(std::string_view(batch[i].data() + batch[i].size(), DatagramBatch::kPadding),
+              std::string(DatagramBatch::kPadding, ' '));
+  }
 }
 
 TEST(NextReceivePause, IsTheLongestUnlessArrivalsWouldFillAQuarterOfTheBuffer) {
