@@ -149,9 +149,10 @@ Histogram* ReadLatency(Metrics* metrics, std::string_view op) {
 }  // namespace
 
 XrayReadApi::XrayReadApi(Store* store, std::function<xray::GroupResolver()> groups,
-                         Metrics* metrics)
+                         Metrics* metrics, XrayReadLimits limits)
     : store_(store),
       groups_(std::move(groups)),
+      limits_(limits),
       summaries_seconds_(ReadLatency(metrics, "xray_trace_summaries")),
       graph_seconds_(ReadLatency(metrics, "xray_service_graph")) {}
 
@@ -223,25 +224,34 @@ HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
   return HttpResponse::Json(200, w.Take());
 }
 
-StatusOr<std::vector<xray::TraceAnalysis>> XrayReadApi::AnalyzeRange(
-    int64_t start_ns, int64_t end_ns, const std::shared_ptr<const xray::FilterExpression>& group,
-    const xray::GroupResolver& resolver) {
+Status XrayReadApi::ForEachTraceInRange(int64_t start_ns, int64_t end_ns,
+                                        const std::shared_ptr<const xray::FilterExpression>& group,
+                                        const xray::GroupResolver& resolver,
+                                        const TraceVisitor& visit) {
   RecentTracesRequest req;
-  req.limit = kMaxGraphTraces;
   req.start_ns = start_ns;
   req.end_ns = end_ns;
   req.ids_only = true;
-  ASSIGN_OR_RETURN(std::vector<TraceSummary> candidates, store_->RecentTraces(req));
-  std::vector<TraceId> ids;
-  for (const TraceSummary& c : candidates) ids.push_back(c.trace_id);
-  ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, store_->GetTraces(ids));
-  std::vector<xray::TraceAnalysis> out;
-  for (const std::vector<Span>& rows : traces) {
-    xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
-    if (group && !group->Matches(trace.facts, resolver)) continue;
-    out.push_back(std::move(trace));
+  size_t examined = 0;
+  while (examined < limits_.max_graph_traces) {
+    req.limit = std::min(limits_.graph_page_traces, limits_.max_graph_traces - examined);
+    ASSIGN_OR_RETURN(std::vector<TraceSummary> page, store_->RecentTraces(req));
+    for (size_t begin = 0; begin < page.size(); begin += limits_.graph_read_traces) {
+      const size_t end = std::min(page.size(), begin + limits_.graph_read_traces);
+      std::vector<TraceId> ids;
+      for (size_t i = begin; i < end; ++i) ids.push_back(page[i].trace_id);
+      ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, store_->GetTraces(ids));
+      for (const std::vector<Span>& rows : traces) {
+        const xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
+        if (group && !group->Matches(trace.facts, resolver)) continue;
+        visit(trace);
+      }
+    }
+    examined += page.size();
+    if (page.size() < req.limit) break;  // the range holds no more
+    req.after = TraceCursor{page.back().start_ns, page.back().trace_id};
   }
-  return out;
+  return OkStatus();
 }
 
 HttpResponse XrayReadApi::GetTraceGraph(const HttpRequest& request) {
@@ -262,13 +272,12 @@ HttpResponse XrayReadApi::GetTraceGraph(const HttpRequest& request) {
   return HttpResponse::Json(200, w.Take());
 }
 
-StatusOr<std::vector<xray::TraceAnalysis>> XrayReadApi::GroupTraces(simdjson::dom::object body,
-                                                                      int64_t start_ns,
-                                                                      int64_t end_ns) {
+Status XrayReadApi::ForEachGroupTrace(simdjson::dom::object body, int64_t start_ns,
+                                      int64_t end_ns, const TraceVisitor& visit) {
   const xray::GroupResolver resolver = groups_();
   ASSIGN_OR_RETURN(std::shared_ptr<const xray::FilterExpression> group,
                    GroupFilter(body, resolver));
-  return AnalyzeRange(start_ns, end_ns, group, resolver);
+  return ForEachTraceInRange(start_ns, end_ns, group, resolver, visit);
 }
 
 HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
@@ -278,11 +287,10 @@ HttpResponse XrayReadApi::GetServiceGraph(const HttpRequest& request) {
   if (!ranged.ok()) return BadRequest(ranged.status());
   const simdjson::dom::object* body = &ranged->body;
   const TimeRange* range = &ranged->range;
-  StatusOr<std::vector<xray::TraceAnalysis>> traces =
-      GroupTraces(*body, range->start_ns, range->end_ns);
-  if (!traces.ok()) return ErrorFor(traces.status());
   xray::ServiceGraphBuilder graph;
-  for (const xray::TraceAnalysis& t : *traces) graph.Add(t);
+  Status walked = ForEachGroupTrace(*body, range->start_ns, range->end_ns,
+                                    [&graph](const xray::TraceAnalysis& t) { graph.Add(t); });
+  if (!walked.ok()) return ErrorFor(walked);
   JsonWriter w;
   w.BeginObject();
   w.Key("StartTime").Double(range->start_ns / 1e9).Key("EndTime").Double(range->end_ns / 1e9);
@@ -314,11 +322,10 @@ HttpResponse XrayReadApi::GetTimeSeriesServiceStatistics(const HttpRequest& requ
   StatusOr<std::shared_ptr<const xray::FilterExpression>> selector =
       ParseExpression(*body, "EntitySelectorExpression");
   if (!selector.ok()) return BadRequest(selector.status());
-  StatusOr<std::vector<xray::TraceAnalysis>> traces =
-      GroupTraces(*body, range->start_ns, range->end_ns);
-  if (!traces.ok()) return ErrorFor(traces.status());
   xray::ServiceStatisticsBuilder stats(start_s, end_s, period_s, *selector);
-  for (const xray::TraceAnalysis& t : *traces) stats.Add(t);
+  Status walked = ForEachGroupTrace(*body, range->start_ns, range->end_ns,
+                                    [&stats](const xray::TraceAnalysis& t) { stats.Add(t); });
+  if (!walked.ok()) return ErrorFor(walked);
   JsonWriter w;
   w.BeginObject().Key("TimeSeriesServiceStatistics").BeginArray();
   for (const xray::ServiceStatisticsPoint& p : std::move(stats).Build()) {

@@ -16,8 +16,10 @@
 //                                 EntitySelectorExpression?} -> {TimeSeriesServiceStatistics
 //                                 (periods with calls only), ContainsOldGroupVersions}
 //
-// The graph and statistics operations aggregate the newest kMaxGraphTraces traces of the range
-// (after the group's filter); a group filters traces with its expression. Errors: 400
+// The graph and statistics operations aggregate every trace of the range, newest first, up to
+// limits.max_graph_traces (then the newest that many; the range's older traces are left out),
+// read a page of ids and a chunk of traces at a time so that memory stays bounded; a group
+// filters traces with its expression. Errors: 400
 // InvalidRequestException (bad or missing fields, a malformed expression with its offset,
 // an unknown group), 405 for a method other than POST; AWS's error shape (aws_json.h).
 //
@@ -41,15 +43,21 @@
 
 namespace waggle {
 
+struct XrayReadLimits {
+  size_t max_graph_traces = 200'000;  // traces a graph or statistics request examines
+  size_t graph_page_traces = 10'000;  // trace ids read per RecentTraces call
+  size_t graph_read_traces = 500;     // traces read (and held) per GetTraces call
+};
+
 class XrayReadApi {
  public:
   static constexpr size_t kSummaryPageTraces = 100;
-  static constexpr size_t kMaxGraphTraces = 2'000;
   static constexpr size_t kMaxTraceGraphIds = 100;
   static constexpr int64_t kMaxPeriods = 10'000;
 
   // `groups` returns a resolver over the current X-Ray groups.
-  XrayReadApi(Store* store, std::function<xray::GroupResolver()> groups, Metrics* metrics);
+  XrayReadApi(Store* store, std::function<xray::GroupResolver()> groups, Metrics* metrics,
+              XrayReadLimits limits = {});
 
   // True for the paths Handle() serves.
   static bool Owns(std::string_view path);
@@ -62,19 +70,22 @@ class XrayReadApi {
   HttpResponse GetServiceGraph(const HttpRequest& request);
   HttpResponse GetTimeSeriesServiceStatistics(const HttpRequest& request);
 
-  // The analysed traces whose root starts in [start_ns, end_ns), newest first, at most
-  // kMaxGraphTraces, those `group` (may be null) keeps.
-  StatusOr<std::vector<xray::TraceAnalysis>> AnalyzeRange(
-      int64_t start_ns, int64_t end_ns, const std::shared_ptr<const xray::FilterExpression>& group,
-      const xray::GroupResolver& resolver);
+  using TraceVisitor = std::function<void(const xray::TraceAnalysis&)>;
 
-  // AnalyzeRange for the group the request names (GroupName | GroupARN; none or Default = every
-  // trace). InvalidArgument for an unknown group.
-  StatusOr<std::vector<xray::TraceAnalysis>> GroupTraces(simdjson::dom::object body,
-                                                         int64_t start_ns, int64_t end_ns);
+  // Calls `visit` with each analysed trace whose root starts in [start_ns, end_ns), newest
+  // first, that `group` (may be null) keeps; examines at most limits_.max_graph_traces.
+  Status ForEachTraceInRange(int64_t start_ns, int64_t end_ns,
+                             const std::shared_ptr<const xray::FilterExpression>& group,
+                             const xray::GroupResolver& resolver, const TraceVisitor& visit);
+
+  // ForEachTraceInRange for the group the request names (GroupName | GroupARN; none or
+  // Default = every trace). InvalidArgument for an unknown group.
+  Status ForEachGroupTrace(simdjson::dom::object body, int64_t start_ns, int64_t end_ns,
+                           const TraceVisitor& visit);
 
   Store* const store_;
   const std::function<xray::GroupResolver()> groups_;
+  const XrayReadLimits limits_;
   Histogram* const summaries_seconds_;
   Histogram* const graph_seconds_;
 };

@@ -160,6 +160,32 @@ TEST_F(XrayReadApiTest, ServiceGraphWithNodesEdgesAndGroup) {
   EXPECT_NE(r.body.find("Group not found"), std::string::npos);
 }
 
+// Graphs walk the range page by page and read traces a chunk at a time: tiny pages and chunks
+// must give the same answer as one page, and the cap keeps the newest traces.
+TEST_F(XrayReadApiTest, GraphsCoverTheRangeAcrossPagesUpToTheCap) {
+  XrayReadLimits paged;
+  paged.graph_page_traces = 5;  // 12 traces: pages of 5, 5 and 2
+  paged.graph_read_traces = 2;
+  XrayReadApi paged_api(&store_, [this] { return groups_.Resolver(); }, &metrics_, paged);
+  auto total = [&](XrayReadApi& api, const std::string& body) {
+    HttpRequest r;
+    r.method = "POST";
+    r.path = "/ServiceGraph";
+    r.body = body;
+    std::optional<HttpResponse> resp = api.Handle(r);
+    EXPECT_TRUE(resp && resp->status == 200) << (resp ? resp->body : "");
+    return int64_t(Json(*resp)["Services"].at(0)["SummaryStatistics"]["TotalCount"]);
+  };
+  const std::string whole = "{" + std::string(kWholeRange) + "}";
+  EXPECT_EQ(total(paged_api, whole), 12);
+  EXPECT_EQ(total(paged_api, "{" + std::string(kWholeRange) + R"(, "GroupName": "Cruddur"})"), 4);
+  XrayReadLimits capped = paged;
+  capped.max_graph_traces = 7;  // the newest 7: traces 5..11, of which 6 and 9 fault
+  XrayReadApi capped_api(&store_, [this] { return groups_.Resolver(); }, &metrics_, capped);
+  EXPECT_EQ(total(capped_api, whole), 7);
+  EXPECT_EQ(total(capped_api, "{" + std::string(kWholeRange) + R"(, "GroupName": "Cruddur"})"), 2);
+}
+
 TEST_F(XrayReadApiTest, TraceGraphOfGivenTraces) {
   HttpResponse r = Post("/TraceGraph", R"({"TraceIds": ["1-6553f100-000000000000000000000003",
                                                         "1-6553f100-000000000000000000000004"]})");
