@@ -1,6 +1,8 @@
 // libFuzzer target: the X-Ray daemon datagram and segment document decoder on arbitrary bytes.
 //
-// The input is treated as a datagram when it has a valid header line, else as a bare document.
+// The input is treated as a datagram when it has a valid header line, else as a bare document,
+// parsed in place with padding after it, as the daemon does, and checked against a parse of a
+// copy.
 // Checks that errors carry a message, attribute ranges lie inside batch.attrs, every view is
 // readable after the input is gone, and that whatever decodes re-encodes (EncodeTraceSegments)
 // into documents that decode again (the BatchGetTraces round trip).
@@ -29,11 +31,20 @@ size_t Touch(std::string_view s) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   waggle::SpanBatch batch;
   {
-    std::string input(reinterpret_cast<const char*>(data), size);
+    // As the daemon receives it: padding after the datagram (here quotes, which would change
+    // the answer if the parser took them for part of the document).
+    std::string buffer(reinterpret_cast<const char*>(data), size);
+    buffer.append(waggle::xray::kDocumentPadding, '"');
+    const std::string_view input = std::string_view(buffer).substr(0, size);
     waggle::StatusOr<std::string_view> doc = waggle::xray_internal::DatagramDocument(input);
     if (!doc.ok() && doc.status().message().empty()) std::abort();
-    std::string_view document = doc.ok() ? *doc : std::string_view(input);
-    auto info = waggle::xray::DecodeSegmentDocument(document, &batch);
+    std::string_view document = doc.ok() ? *doc : input;
+    auto info = waggle::xray::DecodeSegmentDocument(document, &batch, {},
+                                                    waggle::xray::Padding::kPadded);
+    // Parsed in place or from a copy, the answer is the same.
+    waggle::SpanBatch copied;
+    auto copied_info = waggle::xray::DecodeSegmentDocument(document, &copied);
+    if (info.ok() != copied_info.ok() || batch.rows.size() != copied.rows.size()) std::abort();
     if (!info.ok()) {
       if (info.status().message().empty() || !batch.rows.empty()) std::abort();
       return 0;
