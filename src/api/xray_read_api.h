@@ -46,7 +46,7 @@ namespace waggle {
 struct XrayReadLimits {
   size_t max_graph_traces = 200'000;  // traces a graph or statistics request examines
   size_t graph_page_traces = 10'000;  // trace ids read per RecentTraces call
-  size_t graph_read_traces = 500;     // traces read (and held) per GetTraces call
+  size_t graph_read_traces = 10'000;  // traces read (and held) per GetTraces call
 };
 
 class XrayReadApi {
