@@ -103,33 +103,37 @@ private:
   // receive thread. Gathers what the socket holds (up to kMaxReceiveRounds
   // recvmmsg calls while each returns a full batch) into one batch, so a busy
   // socket costs one queue hand-off per few hundred datagrams. After a gather
-  // that found datagrams it pauses (up to receive_coalesce, less when the
+  // that drained the socket it pauses (up to receive_coalesce, less when the
   // arrival rate would fill the socket buffer meanwhile) and then only looks;
-  // it blocks in the kernel only once a look finds the socket empty.
+  // one that stopped at the round cap looks again at once; it blocks in the
+  // kernel only once a look finds the socket empty.
   void ReceiveLoop() {
     using std::chrono::duration_cast;
     using std::chrono::microseconds;
     DatagramBatch batch;
-    microseconds pause{0}; // zero: the last gather found nothing, block for the next
+    bool idle = true;       // the last gather found nothing: block for the next datagram
+    microseconds pause{0};  // before the next gather
     auto last_gather = std::chrono::steady_clock::now();
     while (!stop_requested_.load(std::memory_order_relaxed)) {
       if (pause.count() > 0)
         std::this_thread::sleep_for(pause);
-      bool more = true;
+      bool more = true, drained = false;
       xray_internal::ReceiveStats gathered;
       for (size_t round = 0; more && round < kMaxReceiveRounds; ++round) {
         xray_internal::ReceiveStats stats;
-        more = round == 0 && pause.count() == 0
-                   ? receiver_.Receive(&batch, &stats)
-                   : receiver_.ReceiveIfReady(&batch, &stats);
+        more = round == 0 && idle ? receiver_.Receive(&batch, &stats)
+                                  : receiver_.ReceiveIfReady(&batch, &stats);
         CountReceiveStats(stats);
         gathered.received += stats.received;
         gathered.received_bytes += stats.received_bytes;
-        if (stats.received < options_.receive_batch)
-          break; // the socket is (nearly) drained
+        drained = stats.received < options_.receive_batch;
+        if (drained)
+          break; // the socket is (nearly) empty
       }
       const auto now = std::chrono::steady_clock::now();
-      pause = gathered.received == 0
+      idle = gathered.received == 0;
+      // A gather that stopped at the round cap left datagrams waiting: take them at once.
+      pause = idle || !drained
                   ? microseconds(0)
                   : xray_internal::NextReceivePause(
                         gathered.received, gathered.received_bytes,

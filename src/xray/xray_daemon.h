@@ -54,7 +54,7 @@ struct XrayDaemonOptions {
   std::string listen = "127.0.0.1:2000";  // "host:port"; port 0 picks a free port
   size_t max_datagram_bytes = 64 * 1024;
   size_t queue_capacity = 65'536;         // datagrams received but not yet decoded
-  size_t queue_capacity_bytes = 64 << 20; // their bytes
+  size_t queue_capacity_bytes = 128 << 20; // their batches' buffer bytes (a 2 KiB slot each, at least)
   size_t receive_batch = 64;              // datagrams per recvmmsg
   size_t max_batch = 8'192;               // datagrams per Store::Append
   int workers = 2;                        // decode + append threads
