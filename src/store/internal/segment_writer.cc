@@ -14,6 +14,9 @@ namespace {
 
 constexpr size_t kWriteBufferBytes = 1 << 20;
 constexpr uint32_t kAbsent = UINT32_MAX;
+// Gathers through the flush permutation read head columns at random: rows this far ahead are
+// prefetched.
+constexpr size_t kGatherAhead = 16;
 
 class SegmentBuilder {
  public:
@@ -28,6 +31,8 @@ class SegmentBuilder {
   Status EmitBlock(std::string_view raw, uint32_t nulls, ColumnMeta* col);
   Status WriteTraceIndex();
   Status WriteFixed(FixedColumn c);
+  // Prefetches what WriteFixed(c) reads of head row `row`.
+  void PrefetchFixed(FixedColumn c, uint32_t row) const;
   Status WriteAttr(const AttrColumn& c, int64_t same_as);
   void FindSameAs();
   void EncodeStarts(size_t lo, std::span<const int64_t> v, std::string* out);
@@ -288,6 +293,20 @@ void SegmentBuilder::FindSameAs() {
   }
 }
 
+void SegmentBuilder::PrefetchFixed(FixedColumn c, uint32_t row) const {
+  switch (c) {
+    case FixedColumn::kStart: __builtin_prefetch(&head_.starts()[row]); break;
+    case FixedColumn::kDuration:
+      __builtin_prefetch(&head_.starts()[row]);
+      __builtin_prefetch(&head_.ends()[row]);
+      break;
+    case FixedColumn::kRowKind: __builtin_prefetch(&head_.row_kinds()[row]); break;
+    case FixedColumn::kKind: __builtin_prefetch(&head_.kinds()[row]); break;
+    case FixedColumn::kStatusCode: __builtin_prefetch(&head_.status_codes()[row]); break;
+    default: __builtin_prefetch(&head_.flags()[row]); break;
+  }
+}
+
 Status SegmentBuilder::WriteFixed(FixedColumn c) {
   ColumnMeta col;
   col.fixed = true;
@@ -306,6 +325,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
       ints.clear();
       for (size_t p = lo; p < hi; ++p) {
         uint32_t r = order_.perm[p];
+        if (p + kGatherAhead < hi) PrefetchFixed(c, order_.perm[p + kGatherAhead]);
         switch (c) {
           case FixedColumn::kStart: ints.push_back(head_.starts()[r]); break;
           case FixedColumn::kDuration:
@@ -330,6 +350,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
       string_ids_.clear();
       const auto& codes = head_.strings(c);
       for (size_t p = lo; p < hi; ++p) {
+        if (p + kGatherAhead < hi) __builtin_prefetch(&codes[order_.perm[p + kGatherAhead]]);
         string_ids_.push_back(codes[order_.perm[p]]);
         strs.push_back(head_.pool().Get(string_ids_.back()));
       }
@@ -341,6 +362,7 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
     } else if (c == FixedColumn::kSpanId) {
       EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       for (size_t p = lo; p < hi; ++p) {
+        if (p + kGatherAhead < hi) __builtin_prefetch(&head_.span_ids()[order_.perm[p + kGatherAhead]]);
         const SpanId& id = head_.span_ids()[order_.perm[p]];
         raw_.append(reinterpret_cast<const char*>(id.data()), id.size());
       }
@@ -402,6 +424,15 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
     string_ids_.clear();
     size_t present = 0;
     for (size_t p = lo; p < hi; ++p) {
+      // The values are gathered in sorted order from arrival order: fetch ahead.
+      if (p + kGatherAhead < hi && value_at_pos_[p + kGatherAhead] != kAbsent) {
+        const uint32_t ahead = value_at_pos_[p + kGatherAhead];
+        if (c.type == ValueType::kString || c.type == ValueType::kBool) {
+          __builtin_prefetch(&c.narrow[ahead]);
+        } else {
+          __builtin_prefetch(&c.wide[ahead]);
+        }
+      }
       const uint32_t i = value_at_pos_[p];
       if (i == kAbsent) continue;
       value_at_pos_[p] = kAbsent;
