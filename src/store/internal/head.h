@@ -47,6 +47,8 @@ class StringPool {
   // Equal strings may have different codes.
   uint32_t Store(std::string_view s);
   std::string_view Get(uint32_t code) const { return strings_[code]; }
+  // Hints that Get(code) comes soon (loads its entry, not the bytes).
+  void Prefetch(uint32_t code) const { __builtin_prefetch(&strings_[code]); }
   size_t size() const { return strings_.size(); }
   size_t memory_bytes() const;
 

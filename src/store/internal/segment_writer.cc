@@ -400,6 +400,9 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
   // sorted by service) is written all-null without scanning its rows.
   present_in_block_.assign((order_.perm.size() + options_.block_rows - 1) / options_.block_rows, 0);
   for (size_t i = 0; i < c.rows.size(); ++i) {
+    if (i + kGatherAhead < c.rows.size()) {
+      __builtin_prefetch(&value_at_pos_[pos_of_row_[c.rows[i + kGatherAhead]]], /*rw=*/1);
+    }
     const uint32_t pos = pos_of_row_[c.rows[i]];
     value_at_pos_[pos] = static_cast<uint32_t>(i);
     ++present_in_block_[pos / options_.block_rows];
@@ -432,6 +435,11 @@ Status SegmentBuilder::WriteAttr(const AttrColumn& c, int64_t same_as) {
         } else {
           __builtin_prefetch(&c.wide[ahead]);
         }
+      }
+      // A string's pool entry, once its code (fetched above) has had time to arrive.
+      if (c.type == ValueType::kString && p + kGatherAhead / 2 < hi &&
+          value_at_pos_[p + kGatherAhead / 2] != kAbsent) {
+        head_.pool().Prefetch(c.narrow[value_at_pos_[p + kGatherAhead / 2]]);
       }
       const uint32_t i = value_at_pos_[p];
       if (i == kAbsent) continue;
