@@ -236,16 +236,15 @@ Status XrayReadApi::ForEachTraceInRange(int64_t start_ns, int64_t end_ns,
   while (examined < limits_.max_graph_traces) {
     req.limit = std::min(limits_.graph_page_traces, limits_.max_graph_traces - examined);
     ASSIGN_OR_RETURN(std::vector<TraceSummary> page, store_->RecentTraces(req));
-    for (size_t begin = 0; begin < page.size(); begin += limits_.graph_read_traces) {
-      const size_t end = std::min(page.size(), begin + limits_.graph_read_traces);
-      std::vector<TraceId> ids;
-      for (size_t i = begin; i < end; ++i) ids.push_back(page[i].trace_id);
-      ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, store_->GetTraces(ids));
-      for (const std::vector<Span>& rows : traces) {
-        const xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
-        if (group && !group->Matches(trace.facts, resolver)) continue;
-        visit(trace);
-      }
+    // One read per page: its traces share segment blocks, which are then decoded once.
+    std::vector<TraceId> ids;
+    ids.reserve(page.size());
+    for (const TraceSummary& t : page) ids.push_back(t.trace_id);
+    ASSIGN_OR_RETURN(std::vector<std::vector<Span>> traces, store_->GetTraces(ids));
+    for (const std::vector<Span>& rows : traces) {
+      const xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
+      if (group && !group->Matches(trace.facts, resolver)) continue;
+      visit(trace);
     }
     examined += page.size();
     if (page.size() < req.limit) break;  // the range holds no more

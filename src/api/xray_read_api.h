@@ -18,7 +18,7 @@
 //
 // The graph and statistics operations aggregate every trace of the range, newest first, up to
 // limits.max_graph_traces (then the newest that many; the range's older traces are left out),
-// read a page of ids and a chunk of traces at a time so that memory stays bounded; a group
+// a page of traces at a time so that memory stays bounded; a group
 // filters traces with its expression. Errors: 400
 // InvalidRequestException (bad or missing fields, a malformed expression with its offset,
 // an unknown group), 405 for a method other than POST; AWS's error shape (aws_json.h).
@@ -45,8 +45,7 @@ namespace waggle {
 
 struct XrayReadLimits {
   size_t max_graph_traces = 200'000;  // traces a graph or statistics request examines
-  size_t graph_page_traces = 10'000;  // trace ids read per RecentTraces call
-  size_t graph_read_traces = 10'000;  // traces read (and held) per GetTraces call
+  size_t graph_page_traces = 10'000;  // traces listed, then read and held, at a time
 };
 
 class XrayReadApi {

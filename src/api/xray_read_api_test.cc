@@ -160,12 +160,11 @@ TEST_F(XrayReadApiTest, ServiceGraphWithNodesEdgesAndGroup) {
   EXPECT_NE(r.body.find("Group not found"), std::string::npos);
 }
 
-// Graphs walk the range page by page and read traces a chunk at a time: tiny pages and chunks
-// must give the same answer as one page, and the cap keeps the newest traces.
+// Graphs walk the range page by page: tiny pages must give the same answer as one page, and
+// the cap keeps the newest traces.
 TEST_F(XrayReadApiTest, GraphsCoverTheRangeAcrossPagesUpToTheCap) {
   XrayReadLimits paged;
   paged.graph_page_traces = 5;  // 12 traces: pages of 5, 5 and 2
-  paged.graph_read_traces = 2;
   XrayReadApi paged_api(&store_, [this] { return groups_.Resolver(); }, &metrics_, paged);
   auto total = [&](XrayReadApi& api, const std::string& body) {
     HttpRequest r;

@@ -65,7 +65,8 @@ std::vector<SegmentIngester::Decoded> SegmentIngester::DecodeAll(
     d.index = i;
     d.rows_begin = batch->rows.size();
     const size_t attrs_before = batch->attrs.size();
-    StatusOr<DocumentInfo> info = DecodeSegmentDocument(documents[i], batch, options_.limits, padding);
+    StatusOr<DocumentInfo> info =
+        DecodeSegmentDocument(documents[i], batch, options_.limits, padding);
     if (!info.ok()) {
       (*results)[i].status = info.status();
       (*results)[i].id = IdOf(documents[i]);

@@ -19,7 +19,8 @@
 // (sub)segment id of every document it decoded (segments map to their name, subsegments to the
 // service they got, so a chain of independent subsegments resolves too) and which top-level ids
 // were completed, for about the last `recent_ids` ids (internal/recent_segments.h). Documents
-// are resolved in arrival order; a subsegment that arrives before any document of its segment keeps "unknown_service".
+// are resolved in arrival order; a subsegment that arrives before any document of its segment
+// keeps "unknown_service".
 //
 // Thread-safety: every method is thread-safe. Documents are decoded and Store::Append is called
 // without holding mu_, which guards the held-document table and the remembered ids. Store and
