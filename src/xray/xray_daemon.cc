@@ -113,11 +113,16 @@ private:
     DatagramBatch batch;
     bool idle = true;       // the last gather found nothing: block for the next datagram
     microseconds pause{0};  // before the next gather
+    size_t last_gather_datagrams = 0;
     auto last_gather = std::chrono::steady_clock::now();
     while (!stop_requested_.load(std::memory_order_relaxed)) {
       if (pause.count() > 0)
         std::this_thread::sleep_for(pause);
       bool more = true, drained = false;
+      // Room for what the last gather took and a round more, so that the kernel writes into
+      // pages a recycled batch already has instead of the batch regrowing mid-gather.
+      if (batch.size() == 0)
+        batch.Reserve(GatherReserveBytes(last_gather_datagrams));
       xray_internal::ReceiveStats gathered;
       for (size_t round = 0; more && round < kMaxReceiveRounds; ++round) {
         xray_internal::ReceiveStats stats;
@@ -132,6 +137,7 @@ private:
       }
       const auto now = std::chrono::steady_clock::now();
       idle = gathered.received == 0;
+      last_gather_datagrams = gathered.received;
       // A gather that stopped at the round cap left datagrams waiting: take them at once.
       pause = idle || !drained
                   ? microseconds(0)
@@ -146,6 +152,15 @@ private:
       if (!more)
         return;
     }
+  }
+
+  // Batch bytes to reserve before a gather after one of `last` datagrams: a quarter more and
+  // one round more, at most a whole gather of kMaxReceiveRounds rounds.
+  size_t GatherReserveBytes(size_t last) const {
+    using xray_internal::UdpReceiver;
+    const size_t round = options_.receive_batch;
+    const size_t slots = std::min(last + last / 4 + round, kMaxReceiveRounds * round);
+    return slots * UdpReceiver::kSlotBytes;
   }
 
   // receive thread

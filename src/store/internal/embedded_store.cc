@@ -42,12 +42,29 @@ void EmbeddedStore::RecordBackgroundError(const Status& s) {
   background_error_ = s;
 }
 
+namespace {
+
+// The calling thread's buffer of at least `bytes` for a WAL record, valid until its next call.
+// Uninitialized and reused (no zero-fill, no regrowth, no fresh pages per Append); a buffer
+// grown past kMaxKeptEncodeBytes is freed by the next call that needs less.
+char* EncodeScratch(size_t bytes) {
+  constexpr size_t kMaxKeptEncodeBytes = size_t{16} << 20;
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local size_t capacity = 0;
+  if (bytes > capacity || (capacity > kMaxKeptEncodeBytes && bytes <= kMaxKeptEncodeBytes)) {
+    capacity = std::max(bytes, std::min(2 * capacity, kMaxKeptEncodeBytes));
+    buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  }
+  return buffer.get();
+}
+
+}  // namespace
+
 Status EmbeddedStore::Append(const SpanBatch& batch) {
   if (batch.rows.empty()) return OkStatus();
-  // Uninitialized scratch sized for the worst case: no zero-fill, no regrowth.
-  const auto buf = std::make_unique_for_overwrite<char[]>(EncodedSizeBound(batch));
   BatchHints hints;  // what the encoder learnt, so that the head does not compute it again
-  const std::string_view record(buf.get(), EncodeBatchTo(batch, buf.get(), &hints));
+  char* const buf = EncodeScratch(EncodedSizeBound(batch));
+  const std::string_view record(buf, EncodeBatchTo(batch, buf, &hints));
   {
     absl::MutexLock lock(&mu_);
     const absl::Time deadline = absl::Now() + absl::Seconds(kBackPressureWaitSeconds);

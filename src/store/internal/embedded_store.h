@@ -73,7 +73,9 @@ class EmbeddedStore final : public Store {
 
  private:
   struct FrozenHead {
-    std::shared_ptr<const Head> head;
+    // Read-only while frozen; not const only so that, once flushed and unshared, it can be
+    // recycled as the next active head (spare_head_).
+    std::shared_ptr<Head> head;
     uint64_t wal_seq_end = 0;
   };
   // What a read sees: heads and segments, consistent with each other (no row twice).
@@ -136,6 +138,9 @@ class EmbeddedStore final : public Store {
   std::shared_ptr<Head> active_ ABSL_GUARDED_BY(mu_);
   int64_t active_since_mono_ns_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<FrozenHead> frozen_ ABSL_GUARDED_BY(mu_);
+  // A flushed head emptied by Head::Clear, which the next Freeze makes the active head: its
+  // memory is reused as it is, not given back to the allocator and faulted in again.
+  std::shared_ptr<Head> spare_head_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Segment>> segments_ ABSL_GUARDED_BY(mu_);  // ascending id
   uint64_t next_segment_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::CondVar flush_cv_;       // frozen head queued, or stopping

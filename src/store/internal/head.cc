@@ -42,31 +42,43 @@ uint32_t StringPool::Store(std::string_view s) {
 }
 
 uint32_t StringPool::Append(std::string_view s) {
-  std::string_view stored;
+  char* dst;
   if (s.size() > kChunkBytes / 4) {
-    chunks_.push_back(std::make_unique<char[]>(s.size()));
-    std::copy(s.begin(), s.end(), chunks_.back().get());
-    stored = std::string_view(chunks_.back().get(), s.size());
-    // Keep filling the current chunk: move the big one behind it.
-    if (chunks_.size() >= 2) std::swap(chunks_[chunks_.size() - 1], chunks_[chunks_.size() - 2]);
+    large_.push_back(std::make_unique_for_overwrite<char[]>(s.size()));
+    large_bytes_ += s.size();
+    dst = large_.back().get();
   } else {
     if (chunk_used_ + s.size() > kChunkBytes) {
-      chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
+      if (next_chunk_ == chunks_.size()) {
+        chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunkBytes));
+      }
+      chunk_ = chunks_[next_chunk_++].get();
       chunk_used_ = 0;
     }
-    char* dst = chunks_.back().get() + chunk_used_;
-    std::copy(s.begin(), s.end(), dst);
+    dst = chunk_ + chunk_used_;
     chunk_used_ += s.size();
-    stored = std::string_view(dst, s.size());
   }
-  arena_bytes_ += s.size();
+  std::copy(s.begin(), s.end(), dst);
   uint32_t code = static_cast<uint32_t>(strings_.size());
-  strings_.push_back(stored);
+  strings_.push_back(std::string_view(dst, s.size()));
   return code;
 }
 
+void StringPool::Clear() {
+  large_.clear();
+  next_chunk_ = 0;
+  chunk_ = nullptr;
+  chunk_used_ = kChunkBytes;
+  large_bytes_ = 0;
+  strings_.resize(1);  // code 0, the empty string
+  index_.clear();
+  index_.emplace(std::string_view(), 0);
+  std::fill(cache_.begin(), cache_.end(), CacheSlot{});
+}
+
 size_t StringPool::memory_bytes() const {
-  return chunks_.size() * 64 + arena_bytes_ + strings_.capacity() * sizeof(std::string_view) +
+  return chunks_.size() * kChunkBytes + large_bytes_ +
+         strings_.capacity() * sizeof(std::string_view) +
          index_.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1) +
          cache_.capacity() * sizeof(CacheSlot);
 }
@@ -89,6 +101,58 @@ Head::Head(size_t expected_rows) {
   flags_.reserve(expected_rows);
   for (auto& v : str_) v.reserve(expected_rows);
   prev_row_in_trace_.reserve(expected_rows);
+}
+
+namespace {
+
+// spare_columns_'s key of (key, type).
+std::string SpareKey(std::string_view key, ValueType type) {
+  std::string k(key);
+  k.push_back(static_cast<char>(type));
+  return k;
+}
+
+}  // namespace
+
+void Head::Clear() {
+  spare_columns_.clear();  // what the last fill did not take back
+  for (AttrColumn& c : attrs_) {
+    ColumnBuffers& b = spare_columns_[SpareKey(c.key, c.type)];
+    b.rows = std::move(c.rows);
+    b.wide = std::move(c.wide);
+    b.narrow = std::move(c.narrow);
+    b.rows.clear();
+    b.wide.clear();
+    b.narrow.clear();
+  }
+  attrs_.clear();
+  attr_index_.clear();
+  key_ids_.clear();
+  key_last_row_.clear();
+  pool_.Clear();
+  trace_id_.clear();
+  span_id_.clear();
+  parent_id_.clear();
+  start_.clear();
+  end_.clear();
+  row_kind_.clear();
+  kind_.clear();
+  status_.clear();
+  flags_.clear();
+  for (auto& v : str_) v.clear();
+  link_rows_.clear();
+  link_ids_.clear();
+  // A large table is freed by clear(): reserve what the last fill needed, so the next one does
+  // not rehash its way up again.
+  const size_t traces = last_row_of_trace_.size();
+  last_row_of_trace_.clear();
+  last_row_of_trace_.reserve(traces);
+  prev_row_in_trace_.clear();
+  trace_run_last_ = nullptr;
+  min_start_ = INT64_MAX;
+  max_start_ = INT64_MIN;
+  last_written_ns_ = 0;
+  std::fill(std::begin(last_fixed_code_), std::end(last_fixed_code_), 0);
 }
 
 uint32_t Head::StoreString(std::string_view s, uint32_t* last_code) {
@@ -152,6 +216,15 @@ AttrColumn* Head::ColumnFor(std::string_view key, ValueType type, AttrColumn* pr
     col = &attrs_.emplace_back();
     col->key = pool_.Get(pool_.Intern(key));
     col->type = type;
+    if (!spare_columns_.empty()) {
+      auto spare = spare_columns_.find(SpareKey(key, type));
+      if (spare != spare_columns_.end()) {
+        col->rows = std::move(spare->second.rows);
+        col->wide = std::move(spare->second.wide);
+        col->narrow = std::move(spare->second.narrow);
+        spare_columns_.erase(spare);
+      }
+    }
     auto [kit, inserted] = key_ids_.try_emplace(col->key, key_last_row_.size());
     if (inserted) key_last_row_.push_back(kNoRow);
     col->key_id = kit->second;
@@ -261,6 +334,9 @@ size_t Head::memory_bytes() const {
   for (const AttrColumn& c : attrs_) {
     n += sizeof(AttrColumn) + c.rows.capacity() * 4 + c.wide.capacity() * 8 +
          c.narrow.capacity() * 4;
+  }
+  for (const auto& [key, b] : spare_columns_) {
+    n += b.rows.capacity() * 4 + b.wide.capacity() * 8 + b.narrow.capacity() * 4;
   }
   n += last_row_of_trace_.capacity() * 21 + prev_row_in_trace_.size() * 4;
   return n;

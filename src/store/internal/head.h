@@ -47,6 +47,9 @@ class StringPool {
   // Equal strings may have different codes.
   uint32_t Store(std::string_view s);
   std::string_view Get(uint32_t code) const { return strings_[code]; }
+  // Forgets every string (views taken before become invalid) and keeps the arena's chunks and
+  // the code table's capacity for the strings stored next.
+  void Clear();
   // Hints that Get(code) comes soon (loads its entry, not the bytes).
   void Prefetch(uint32_t code) const { __builtin_prefetch(&strings_[code]); }
   size_t size() const { return strings_.size(); }
@@ -57,9 +60,14 @@ class StringPool {
   static constexpr size_t kCacheSlots = 1 << 14;  // power of two
   uint32_t Append(std::string_view s);
 
+  // Arena chunks of kChunkBytes, filled in order; chunks_[next_chunk_ ..] are free (kept by
+  // Clear). Strings over kChunkBytes / 4 get a block of their own in large_.
   std::vector<std::unique_ptr<char[]>> chunks_;
+  size_t next_chunk_ = 0;
+  char* chunk_ = nullptr;  // the chunk being filled
   size_t chunk_used_ = kChunkBytes;
-  size_t arena_bytes_ = 0;
+  std::vector<std::unique_ptr<char[]>> large_;
+  size_t large_bytes_ = 0;
   std::vector<std::string_view> strings_;
   absl::flat_hash_map<std::string_view, uint32_t> index_;
   // kCacheSlots entries by hash of the string: its code (0 = empty) and the hash's high half.
@@ -105,6 +113,12 @@ class Head {
   explicit Head(size_t expected_rows = 0);
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
+
+  // Empties the head for reuse, keeping its memory: the fixed columns, the string arena and
+  // each attribute column's vectors (handed to the column of the same key and type when it is
+  // created again), so a recycled head fills without page faults or vector regrowth. Memory
+  // held: what the head held, until the next Clear frees the vectors no new column took.
+  void Clear();
 
   // Copies every row of `batch`. `now_ns` is the wall-clock write time (Columns()). `hints`,
   // when given, are what EncodeBatch produced for this same batch: each key's column is then
@@ -216,6 +230,13 @@ class Head {
   int64_t max_start_ = INT64_MIN;
   int64_t last_written_ns_ = 0;
   uint32_t last_fixed_code_[kFixedStringCount] = {};
+  // Clear: the vectors of the previous fill's attribute columns, by key and type (SpareKey).
+  struct ColumnBuffers {
+    std::vector<uint32_t> rows;
+    std::vector<uint64_t> wide;
+    std::vector<uint32_t> narrow;
+  };
+  absl::flat_hash_map<std::string, ColumnBuffers> spare_columns_;
   std::vector<BatchAttr> batch_attrs_;      // AddBatch: memo of each batch.attrs entry
   std::vector<AttrColumn*> key_columns_;    // AddBatch with hints: a column of each key
 };

@@ -208,6 +208,46 @@ TEST(Segment, V2EncodingsRoundTripExactly) {
   }
 }
 
+// A head emptied by Clear and filled again is indistinguishable from a new head given the
+// same rows: rows, traces, columns (none left from the first fill) and the segment's bytes.
+TEST(Segment, ClearedHeadRefilledEqualsANewHead) {
+  const SpanBatch first = VariedBatch(150, 5);
+  BatchBuilder only_first;  // a key, and a key's type, that only the first fill has
+  only_first.Add(RowKind::kSpan, TestTraceId(1), TestSpanId(1), SpanId{}, 5, 6, "only", "svc");
+  only_first.Str("first.only", "x");
+  only_first.Bool("mixed", true);
+  SpanBatch second = VariedBatch(120, 6);
+  Head recycled;
+  recycled.AddBatch(first, 1);
+  recycled.AddBatch(only_first.batch(), 1);
+  recycled.Clear();
+  EXPECT_TRUE(recycled.empty());
+  EXPECT_TRUE(recycled.TraceRows(TestTraceId(5 * 100'000)).empty());
+  recycled.AddBatch(second, 2);
+  Head fresh;
+  fresh.AddBatch(second, 2);
+
+  EXPECT_EQ(CanonicalAll(AllHeadRows(recycled)), CanonicalAll(AllHeadRows(fresh)));
+  EXPECT_EQ(recycled.min_start(), fresh.min_start());
+  EXPECT_EQ(recycled.max_start(), fresh.max_start());
+  for (int t = 0; t < 120; t += 7) {
+    EXPECT_EQ(recycled.TraceRows(TestTraceId(6 * 100'000 + t)),
+              fresh.TraceRows(TestTraceId(6 * 100'000 + t)));
+  }
+  std::vector<ColumnInfo> got, want;
+  recycled.CollectColumns(&got);
+  fresh.CollectColumns(&want);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].name, want[i].name);
+    EXPECT_EQ(got[i].type, want[i].type);
+  }
+  Written a = WriteAndOpen(recycled, 64), b = WriteAndOpen(fresh, 64);
+  auto bytes_a = a.env->ReadFile("/d/seg"), bytes_b = b.env->ReadFile("/d/seg");
+  ASSERT_TRUE(bytes_a.ok() && bytes_b.ok());
+  EXPECT_EQ(*bytes_a, *bytes_b);
+}
+
 TEST(Segment, TraceLookupReturnsExactlyTheTrace) {
   SpanBatch batch = VariedBatch(200, 2);
   Head head;

@@ -44,7 +44,8 @@ Status EmbeddedStore::Freeze(bool force) {
   ASSIGN_OR_RETURN(uint64_t rotated, wal_->Rotate());
   absl::MutexLock lock(&mu_);
   frozen_.push_back(FrozenHead{active_, rotated});
-  active_ = std::make_shared<Head>(ExpectedHeadRows(options_));
+  active_ = spare_head_ != nullptr ? std::move(spare_head_)
+                                   : std::make_shared<Head>(ExpectedHeadRows(options_));
   flush_cv_.Signal();
   return OkStatus();
 }
@@ -73,12 +74,16 @@ Status EmbeddedStore::FlushOneFrozen(bool* did) {
     ++stats_.flushes;
     frozen_done_cv_.SignalAll();
   }
-  // Free the head now (unless a running read still holds it) and give its pages back: its
-  // column vectors live in malloc arenas that otherwise keep them as free-but-resident memory.
+  // Unless a running read still holds the head, recycle it: the next active head fills its
+  // memory again (out of frozen_, no new reference to it can be taken).
   if (job.head.use_count() == 1) {
-    job.head.reset();
-    malloc_trim(0);
+    job.head->Clear();
+    absl::MutexLock lock(&mu_);
+    spare_head_ = std::move(job.head);
   }
+  // Give the pages of freed memory back (flush scratch, the previous head when it was not
+  // recycled): malloc arenas otherwise keep them as free-but-resident memory.
+  malloc_trim(0);
   // The segment is durable and carries wal_seq_end, so a crash from here on replays nothing
   // twice; the manifest keeps the floor even if retention later drops this segment.
   RETURN_IF_ERROR(WriteManifest(job.wal_seq_end));
