@@ -23,7 +23,9 @@ static_assert(DatagramBatch::kPadding >= kDocumentPadding);
 
 constexpr auto kExpireInterval = std::chrono::seconds(1);
 constexpr size_t kMaxReceiveRounds = 8;  // recvmmsg calls gathered into one queued batch
-constexpr size_t kMaxSpareBytes = 32 << 20;  // buffers of processed batches kept for reuse
+// Buffers of processed batches kept for reuse while datagrams arrive (as much as the queue
+// can hold); all are freed after a second without any.
+constexpr size_t kMaxSpareBytes = 128 << 20;
 constexpr size_t kMaxSpareBatchBytes = 4 << 20;  // larger ones are freed
 constexpr std::string_view kDatagramsMetric = "waggle_xray_datagrams_total";
 constexpr std::string_view kDatagramsHelp =
@@ -190,6 +192,7 @@ private:
       queued_datagrams_ += batch.size();
       queued_bytes_ += batch.used_bytes();
       queue_.push_back(std::move(batch));
+      enqueued_since_expiry_ = true;
       if (!spare_.empty()) {
         next = std::move(spare_.back());
         spare_.pop_back();
@@ -259,6 +262,7 @@ private:
         Recycle(&taken);
       }
       if (expires && std::chrono::steady_clock::now() >= next_expiry) {
+        FreeSpareBatchesIfIdle();
         Status st = ingester_->ExpirePending(std::chrono::system_clock::now());
         if (!st.ok()) {
           spdlog::warn("xray: storing expired in-progress segments: {}",
@@ -268,6 +272,19 @@ private:
       }
       if (stopping)
         return;
+    }
+  }
+
+  // the expiring worker, once per kExpireInterval
+  void FreeSpareBatchesIfIdle() {
+    std::vector<DatagramBatch> freed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!enqueued_since_expiry_) {
+        freed.swap(spare_);
+        spare_bytes_ = 0;
+      }
+      enqueued_since_expiry_ = false;
     }
   }
 
@@ -328,6 +345,7 @@ private:
   std::deque<DatagramBatch> queue_; // guarded by mu_
   std::vector<DatagramBatch> spare_; // guarded by mu_; empty, for reuse
   size_t spare_bytes_ = 0;           // guarded by mu_; their buffers' capacity
+  bool enqueued_since_expiry_ = false; // guarded by mu_; a batch was queued this interval
   size_t queued_datagrams_ = 0;     // guarded by mu_
   size_t queued_bytes_ = 0;         // guarded by mu_
   bool stopping_ = false;           // guarded by mu_

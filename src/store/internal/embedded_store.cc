@@ -48,7 +48,7 @@ namespace {
 // Uninitialized and reused (no zero-fill, no regrowth, no fresh pages per Append); a buffer
 // grown past kMaxKeptEncodeBytes is freed by the next call that needs less.
 char* EncodeScratch(size_t bytes) {
-  constexpr size_t kMaxKeptEncodeBytes = size_t{16} << 20;
+  constexpr size_t kMaxKeptEncodeBytes = size_t{64} << 20;
   thread_local std::unique_ptr<char[]> buffer;
   thread_local size_t capacity = 0;
   if (bytes > capacity || (capacity > kMaxKeptEncodeBytes && bytes <= kMaxKeptEncodeBytes)) {
