@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <linux/sock_diag.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,7 +62,6 @@ std::string FormatEndpoint(const udp::endpoint &e) {
   return host + ":" + std::to_string(e.port());
 }
 
-constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint32_t));
 
 } // namespace
 
@@ -101,8 +101,6 @@ StatusOr<std::string> UdpReceiver::Open(const std::string &listen,
   }
   socklen_t len = sizeof(granted_rcvbuf_);
   ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted_rcvbuf_, &len);
-  const int one = 1;
-  ::setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
   if (::bind(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) !=
       0) {
     const int err = errno;
@@ -125,14 +123,12 @@ StatusOr<std::string> UdpReceiver::Open(const std::string &listen,
   // One byte over the limit, so that an oversized datagram is seen as such.
   overflow_bytes_ = max_datagram_bytes + 1 > kInlineBytes ? max_datagram_bytes + 1 - kInlineBytes : 0;
   overflow_.reset(new char[std::max<size_t>(1, batch * overflow_bytes_)]);
-  control_.resize(batch * kControlBytes);
   iov_.resize(2 * batch);
   msgs_.resize(batch);
   for (size_t i = 0; i < batch; ++i) {
     iov_[2 * i + 1] = {overflow_.get() + i * overflow_bytes_, overflow_bytes_};
     msgs_[i].msg_hdr.msg_iov = &iov_[2 * i];
     msgs_[i].msg_hdr.msg_iovlen = 2;
-    msgs_[i].msg_hdr.msg_control = control_.data() + i * kControlBytes;
   }
   return FormatEndpoint(bound);
 }
@@ -164,7 +160,6 @@ void UdpReceiver::AimAt(char *slots) {
   const size_t inline_bytes = std::min(kInlineBytes, max_datagram_bytes_ + 1);
   for (size_t i = 0; i < batch_; ++i) {
     iov_[2 * i] = {slots + i * kSlotBytes, inline_bytes};
-    msgs_[i].msg_hdr.msg_controllen = kControlBytes; // the kernel shrinks it to what it wrote
     msgs_[i].msg_hdr.msg_flags = 0;
   }
 }
@@ -193,18 +188,17 @@ bool UdpReceiver::ReceiveBatch(DatagramBatch *out, ReceiveStats *stats,
 void UdpReceiver::Collect(int n, size_t slots_offset, DatagramBatch *out,
                           ReceiveStats *stats) {
   stats->received += static_cast<size_t>(n);
+  uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t meminfo_len = sizeof(meminfo);
+  if (::getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, meminfo, &meminfo_len) == 0 &&
+      meminfo_len > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+    const uint32_t drops = meminfo[SK_MEMINFO_DROPS];
+    stats->kernel_dropped += drops - last_drops_; // modulo 2^32, like the kernel's count
+    last_drops_ = drops;
+  }
   out->Commit(static_cast<size_t>(n) * kSlotBytes);
   for (int i = 0; i < n; ++i) {
-    msghdr &h = msgs_[i].msg_hdr;
-    for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-        uint32_t drops = 0;
-        std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-        stats->kernel_dropped +=
-            drops - last_drops_; // modulo 2^32, like the kernel's count
-        last_drops_ = drops;
-      }
-    }
+    const msghdr &h = msgs_[i].msg_hdr;
     const size_t length = msgs_[i].msg_len;
     stats->received_bytes += length;
     if (length > max_datagram_bytes_ || (h.msg_flags & MSG_TRUNC)) {

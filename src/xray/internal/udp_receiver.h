@@ -13,11 +13,12 @@
 // the kernel granted (the kernel doubles the request for its bookkeeping, so
 // this is up to twice the request).
 //
-// Kernel drops: with SO_RXQ_OVFL every received datagram carries the socket's
-// cumulative drop count (datagrams the kernel discarded because the receive
-// buffer was full, the drops column of /proc/net/udp). Receive reports how much
-// it grew since the previous call; drops after the last datagram received are
-// reported with the next one.
+// Kernel drops: after each recvmmsg that returns datagrams, one SO_MEMINFO
+// read gives the socket's cumulative drop count (datagrams the kernel discarded
+// because the receive buffer was full, the drops column of /proc/net/udp);
+// Receive reports how much it grew since the previous read. (Per-datagram
+// SO_RXQ_OVFL control messages would carry the same count at a cost per
+// datagram.)
 //
 // Thread-safety: Open, then Receive from one thread; Wake from any thread (it
 // makes a blocked or later Receive return at once with nothing, for shutdown).
@@ -102,11 +103,10 @@ private:
   int granted_rcvbuf_ = 0;
   size_t overflow_bytes_ = 0;  // per message: max_datagram_bytes + 1 - kInlineBytes
   std::unique_ptr<char[]> overflow_; // batch spaces of overflow_bytes_, untouched unless used
-  std::vector<char> control_; // one cmsg buffer per message
   std::vector<iovec> iov_;    // iov_[2i], iov_[2i + 1]: message i's slot and overflow space
   std::vector<mmsghdr>
       msgs_;                // msgs_[i] receives into iov_[2i, 2i + 2) and control slot i
-  uint32_t last_drops_ = 0; // SO_RXQ_OVFL count last seen
+  uint32_t last_drops_ = 0; // SK_MEMINFO_DROPS last read
   size_t batch_ = 0;
 };
 

@@ -29,11 +29,12 @@ TEST(UdpReceiver, CountsWhatTheKernelDroppedWhenTheBufferWasFull) {
     ::sendto(fd, datagram.data(), datagram.size(), 0,
              reinterpret_cast<sockaddr *>(&to), sizeof(to));
   }
-  // The few that fit are all there: one Receive (batch 64) takes them. Then a
-  // sentinel, which arrives with the socket's drop count.
+  // The few that fit are all there: one Receive (batch 64) takes them and
+  // reports the rest as dropped. A sentinel then arrives with no new drops.
   DatagramBatch batch;
   ReceiveStats stats;
   ASSERT_TRUE(receiver.Receive(&batch, &stats));
+  EXPECT_EQ(batch.size() + stats.kernel_dropped, static_cast<uint64_t>(kSent));
   ::sendto(fd, datagram.data(), datagram.size(), 0,
            reinterpret_cast<sockaddr *>(&to), sizeof(to));
   ASSERT_TRUE(receiver.Receive(&batch, &stats));
