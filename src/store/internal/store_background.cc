@@ -42,10 +42,17 @@ Status EmbeddedStore::Freeze(bool force) {
   }
   // No Append is between its WAL write and its head insert now (freeze_mu_ is exclusive).
   ASSIGN_OR_RETURN(uint64_t rotated, wal_->Rotate());
+  std::shared_ptr<Head> unused_spare;  // freed after unlocking
   absl::MutexLock lock(&mu_);
+  // A busy store (the head is full) reuses the spare; a quiet one lets it go.
+  const bool busy = active_->rows() >= options_.head_max_rows;
   frozen_.push_back(FrozenHead{active_, rotated});
-  active_ = spare_head_ != nullptr ? std::move(spare_head_)
-                                   : std::make_shared<Head>(ExpectedHeadRows(options_));
+  if (busy && spare_head_ != nullptr) {
+    active_ = std::move(spare_head_);
+  } else {
+    unused_spare = std::move(spare_head_);
+    active_ = std::make_shared<Head>(ExpectedHeadRows(options_));
+  }
   flush_cv_.Signal();
   return OkStatus();
 }
@@ -74,13 +81,15 @@ Status EmbeddedStore::FlushOneFrozen(bool* did) {
     ++stats_.flushes;
     frozen_done_cv_.SignalAll();
   }
-  // Unless a running read still holds the head, recycle it: the next active head fills its
-  // memory again (out of frozen_, no new reference to it can be taken).
-  if (job.head.use_count() == 1) {
+  // A head frozen full (the store is busy) is recycled, unless a running read still holds it:
+  // the next active head fills its memory again (out of frozen_, no new reference to it can be
+  // taken). One frozen by age or on demand is freed, so an idle store gives its memory back.
+  if (job.head.use_count() == 1 && job.head->rows() >= options_.head_max_rows) {
     job.head->Clear();
     absl::MutexLock lock(&mu_);
     spare_head_ = std::move(job.head);
   }
+  job.head.reset();
   // Give the pages of freed memory back (flush scratch, the previous head when it was not
   // recycled): malloc arenas otherwise keep them as free-but-resident memory.
   malloc_trim(0);
