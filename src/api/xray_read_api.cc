@@ -1,5 +1,6 @@
 #include "api/xray_read_api.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/numbers.h"
@@ -49,6 +50,39 @@ StatusOr<TimeRange> ReadTimeRange(simdjson::dom::object body) {
   ASSIGN_OR_RETURN(r.end_ns, RequiredEpochNanos(body, "EndTime"));
   if (r.end_ns <= r.start_ns) return absl::InvalidArgumentError("EndTime must be after StartTime");
   return r;
+}
+
+// GetTraceSummaries' TimeRangeType: which time of a trace the range selects by.
+enum class TimeRangeType {
+  kTraceId,  // the trace's start (its root's)
+  kEvent,    // the trace's update time: its latest end
+  kService,  // a segment's end: any row of the trace ending in the range
+};
+
+std::optional<TimeRangeType> ParseTimeRangeType(std::string_view text) {
+  if (text == "TraceId") return TimeRangeType::kTraceId;
+  if (text == "Event") return TimeRangeType::kEvent;
+  if (text == "Service") return TimeRangeType::kService;
+  return std::nullopt;
+}
+
+// Whether the trace of `rows` (whose root starts before range.end_ns) is in `range` by the end
+// times `type` selects by; always for kTraceId (the store selected by root start).
+bool EndsInRange(TimeRangeType type, const std::vector<Span>& rows, const TimeRange& range) {
+  auto in_range = [&range](int64_t ns) { return ns >= range.start_ns && ns < range.end_ns; };
+  switch (type) {
+    case TimeRangeType::kTraceId: return true;
+    case TimeRangeType::kEvent: {
+      int64_t latest = INT64_MIN;
+      for (const Span& s : rows) latest = std::max(latest, s.end_ns);
+      return in_range(latest);
+    }
+    case TimeRangeType::kService:
+      return std::any_of(rows.begin(), rows.end(), [&](const Span& s) {
+        return s.row_kind == RowKind::kSpan && in_range(s.end_ns);
+      });
+  }
+  return false;
 }
 
 // A request body with the StartTime/EndTime every time-ranged operation requires.
@@ -177,10 +211,11 @@ HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
   if (!ranged.ok()) return BadRequest(ranged.status());
   const simdjson::dom::object* body = &ranged->body;
   const TimeRange* range = &ranged->range;
-  StatusOr<std::optional<std::string_view>> range_type = OptionalString(*body, "TimeRangeType");
-  if (!range_type.ok()) return BadRequest(range_type.status());
-  if (*range_type && **range_type != "TraceId" && **range_type != "Event" &&
-      **range_type != "Service") {
+  StatusOr<std::optional<std::string_view>> type_text = OptionalString(*body, "TimeRangeType");
+  if (!type_text.ok()) return BadRequest(type_text.status());
+  const std::optional<TimeRangeType> range_type =
+      *type_text ? ParseTimeRangeType(**type_text) : TimeRangeType::kTraceId;
+  if (!range_type) {
     return AwsJsonError(400, kInvalidRequest,
                         "TimeRangeType must be TraceId, Event or Service");
   }
@@ -189,7 +224,10 @@ HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
   if (!filter.ok()) return BadRequest(filter.status());
   RecentTracesRequest req;
   req.limit = kSummaryPageTraces;
-  req.start_ns = range->start_ns;
+  // By end times: also the traces that started up to kEndTimeLookback before the range.
+  req.start_ns = *range_type == TimeRangeType::kTraceId
+                     ? range->start_ns
+                     : range->start_ns - std::chrono::nanoseconds(kEndTimeLookback).count();
   req.end_ns = range->end_ns;
   req.ids_only = true;
   StatusOr<std::optional<std::string_view>> token = OptionalString(*body, "NextToken");
@@ -209,6 +247,7 @@ HttpResponse XrayReadApi::GetTraceSummaries(const HttpRequest& request) {
   StatusOr<std::vector<std::vector<Span>>> traces = store_->GetTraces(ids);
   if (!traces.ok()) return Unavailable(traces.status());
   for (const std::vector<Span>& rows : *traces) {
+    if (!EndsInRange(*range_type, rows, *range)) continue;
     xray::TraceAnalysis trace = xray::AnalyzeTrace(rows);
     if (*filter && !(*filter)->Matches(trace.facts, resolver)) continue;
     xray_json::WriteTraceSummary(trace, &w);

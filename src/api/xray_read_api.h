@@ -4,10 +4,14 @@
 //   /TraceSummaries               GetTraceSummaries {StartTime, EndTime, TimeRangeType?,
 //                                 FilterExpression?, Sampling?, SamplingStrategy?, NextToken?}
 //                                 -> {TraceSummaries, ApproximateTime, TracesProcessedCount,
-//                                 NextToken?}. Traces whose root starts in [StartTime, EndTime),
-//                                 newest first, kSummaryPageTraces examined per page; a page may
-//                                 hold fewer summaries (those the expression kept) and still
-//                                 carry a NextToken. Sampling is ignored: every trace is examined.
+//                                 NextToken?}. Traces in [StartTime, EndTime) by TimeRangeType:
+//                                 TraceId (default) the root's start, Event the trace's latest
+//                                 end, Service any segment's end (for these two, traces whose
+//                                 root starts up to kEndTimeLookback before the range are
+//                                 examined too). Newest root first, kSummaryPageTraces examined
+//                                 per page; a page may hold fewer summaries (those in the range
+//                                 and kept by the expression) and still carry a NextToken.
+//                                 Sampling is ignored: every trace is examined.
 //   /TraceGraph                   GetTraceGraph {TraceIds (<= 100)} -> {Services}
 //   /ServiceGraph                 GetServiceGraph {StartTime, EndTime, GroupName? | GroupARN?}
 //                                 -> {StartTime, EndTime, Services, ContainsOldGroupVersions}
@@ -27,6 +31,7 @@
 // group resolver source is called per request.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -51,6 +56,9 @@ struct XrayReadLimits {
 class XrayReadApi {
  public:
   static constexpr size_t kSummaryPageTraces = 100;
+  // TimeRangeType Event and Service: how long before the range a trace may start and still
+  // be found by an end time in the range (longer traces that start earlier are not).
+  static constexpr std::chrono::minutes kEndTimeLookback{5};
   static constexpr size_t kMaxTraceGraphIds = 100;
   static constexpr int64_t kMaxPeriods = 10'000;
 

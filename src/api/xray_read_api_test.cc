@@ -108,6 +108,34 @@ TEST_F(XrayReadApiTest, FilterExpressionsAndGroupsSelectTraces) {
   EXPECT_NE(r.body.find("FilterExpression: expected ')' at 23"), std::string::npos) << r.body;
 }
 
+// Trace i's root runs [i, i + 0.5) s past 1700000000, its backend segment ends at i + 0.35
+// and its DynamoDB call at i + 0.3; the frontend's call to the backend at i + 0.4.
+TEST_F(XrayReadApiTest, TimeRangeTypesSelectByStartUpdateOrSegmentEnd) {
+  auto ids = [this](std::string_view range, std::string_view type) {
+    HttpResponse r = Post("/TraceSummaries", "{" + std::string(range) +
+                                                 R"(, "TimeRangeType": ")" + std::string(type) +
+                                                 "\"}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    for (simdjson::dom::element s : Json(r)["TraceSummaries"].get_array()) {
+      out.emplace_back(std::string_view(s["Id"]).substr(33));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  const std::string_view halves = R"("StartTime": 1700000005.5, "EndTime": 1700000006.5)";
+  EXPECT_EQ(ids(halves, "TraceId"), V{"06"});  // starts 6.0
+  EXPECT_EQ(ids(halves, "Event"), V{"05"});    // ends 5.5; trace 6 ends at 6.5, past the range
+  EXPECT_EQ(ids(halves, "Service"), V({"06", "05"}));  // 6.35 (backend); 5.5 (frontend)
+  const std::string_view backend_end = R"("StartTime": 1700000005.3, "EndTime": 1700000005.4)";
+  EXPECT_EQ(ids(backend_end, "TraceId"), V{});
+  EXPECT_EQ(ids(backend_end, "Event"), V{});
+  EXPECT_EQ(ids(backend_end, "Service"), V{"05"});  // the backend segment's 5.35
+  HttpResponse bad = Post("/TraceSummaries", "{" + std::string(halves) +
+                                                 R"(, "TimeRangeType": "Segment"})");
+  EXPECT_EQ(bad.status, 400);
+}
+
 TEST_F(XrayReadApiTest, SummariesPageWithNextToken) {
   SpanBatch batch;
   for (int i = 12; i < 160; ++i) {

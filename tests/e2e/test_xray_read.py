@@ -73,7 +73,7 @@ def world(tmp_path_factory):
         srv.wait_trace(cross, min_spans=3)
         aws_cli(srv, "create-group", "--group-name", "Cruddur", "--filter-expression",
                 'service("backend-flask")')
-        yield {"srv": srv, "ids": ids, "cross": cross, "start": int(start),
+        yield {"srv": srv, "ids": ids, "cross": cross, "cross_at": now, "start": int(start),
                "end": int(time.time()) + 5}
     finally:
         srv.stop()
@@ -123,6 +123,28 @@ def test_cli_trace_summaries_with_filter_expressions(world):
     assert all(s["ResponseTimeRootCauses"][0]["Services"][0]["Name"] == "backend-flask"
                for s in backend_led)
     assert len(summaries(world, 'rootcause.responsetime.service { name = "backend-flask" }')) >= 3
+
+
+def test_time_range_types_select_by_start_update_or_segment_end(world):
+    """boto3's TimeRangeType: around the cross trace's backend segment end (now - 0.65 s) only
+    Service finds it; its root starts at now - 1.0 (TraceId) and it ends at now - 0.5 (Event)."""
+    client = xray_client(world["srv"])
+    at = world["cross_at"]
+
+    def ids(start: float, end: float, kind: str) -> list[str]:
+        out = client.get_trace_summaries(StartTime=start, EndTime=end, TimeRangeType=kind)
+        return [s["Id"] for s in out["TraceSummaries"]]
+
+    backend_end = (at - 0.70, at - 0.60)
+    assert ids(*backend_end, "Service") == [world["cross"]]
+    assert ids(*backend_end, "Event") == []
+    assert ids(*backend_end, "TraceId") == []
+    update = (at - 0.55, at - 0.45)
+    assert ids(*update, "Event") == [world["cross"]]
+    assert ids(*update, "TraceId") == []
+    start = (at - 1.05, at - 0.95)
+    assert ids(*start, "TraceId") == [world["cross"]]
+    assert ids(*start, "Event") == []
 
 
 def test_bad_filter_expression_is_an_aws_error_with_its_position(world):
