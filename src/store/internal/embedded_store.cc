@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <memory>
 #include <queue>
+#include <new>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "model/batch_codec.h"
+#include "query/internal/parallel.h"
 
 namespace waggle::store_internal {
 
@@ -120,12 +123,11 @@ EmbeddedStore::Snapshot EmbeddedStore::TakeSnapshot() const {
   return snap;
 }
 
-Status EmbeddedStore::CollectTraces(const Snapshot& snap, const std::vector<TraceId>& ids,
-                                    Segment::RowDetail detail,
-                                    std::vector<std::vector<Span>>* out) {
+Status EmbeddedStore::CollectTraces(const Snapshot& snap, std::span<const TraceId> ids,
+                                    Segment::RowDetail detail, std::span<std::vector<Span>> out) {
   for (const auto& head : snap.frozen) {
     for (size_t i = 0; i < ids.size(); ++i) {
-      for (uint32_t row : head->TraceRows(ids[i])) (*out)[i].push_back(head->RowToSpan(row));
+      for (uint32_t row : head->TraceRows(ids[i])) out[i].push_back(head->RowToSpan(row));
     }
   }
   for (const auto& seg : snap.segments) {
@@ -142,10 +144,35 @@ Status EmbeddedStore::CollectTraces(const Snapshot& snap, const std::vector<Trac
       return rows.status();
     }
     for (size_t k = 0; k < owner.size(); ++k) {
-      std::vector<Span>& dst = (*out)[owner[k]];
+      std::vector<Span>& dst = out[owner[k]];
       for (Span& s : (*rows)[k]) dst.push_back(std::move(s));
     }
   }
+  return OkStatus();
+}
+
+Status EmbeddedStore::CollectTracesInParallel(const Snapshot& snap,
+                                              const std::vector<TraceId>& ids,
+                                              Segment::RowDetail detail,
+                                              std::vector<std::vector<Span>>* out) {
+  constexpr size_t kMinIdsPerThread = 2048;  // below this a thread costs more than it reads
+  const int threads = query::internal::WorkerThreads(options_.query_threads,
+                                                     ids.size() / kMinIdsPerThread);
+  std::vector<Status> status(threads);
+  auto read_run = [&](int t) {
+    const size_t begin = ids.size() * t / threads, end = ids.size() * (t + 1) / threads;
+    try {
+      status[t] = CollectTraces(snap, std::span(ids).subspan(begin, end - begin), detail,
+                                std::span(*out).subspan(begin, end - begin));
+    } catch (const std::bad_alloc&) {
+      status[t] = absl::ResourceExhaustedError("reading traces ran out of memory");
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < threads; ++t) helpers.emplace_back(read_run, t);
+  read_run(0);
+  for (std::thread& h : helpers) h.join();
+  for (Status& s : status) RETURN_IF_ERROR(s);
   return OkStatus();
 }
 
@@ -175,7 +202,7 @@ StatusOr<std::vector<std::vector<Span>>> EmbeddedStore::ReadTraces(
     }
     snap = TakeSnapshot();
   }
-  RETURN_IF_ERROR(CollectTraces(snap, ids, detail, &found));
+  RETURN_IF_ERROR(CollectTracesInParallel(snap, ids, detail, &found));
   for (std::vector<Span>& rows : found) {
     std::stable_sort(rows.begin(), rows.end(),
                      [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });

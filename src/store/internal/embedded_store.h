@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,10 +112,14 @@ class EmbeddedStore final : public Store {
   // closed store once the source has been planned.
   std::unique_ptr<query::ChunkSource> MakeChunkSource(Status* open_status);
   query::ExecOptions QueryOptions() const;
-  // Appends the rows of trace ids[i] from `snapshot` (frozen heads, segments) to (*out)[i].
-  // REQUIRES: ids distinct; out->size() == ids.size().
-  Status CollectTraces(const Snapshot& snapshot, const std::vector<TraceId>& ids,
-                       Segment::RowDetail detail, std::vector<std::vector<Span>>* out);
+  // Appends the rows of trace ids[i] from `snapshot` (frozen heads, segments) to out[i].
+  // REQUIRES: ids distinct; out.size() == ids.size().
+  Status CollectTraces(const Snapshot& snapshot, std::span<const TraceId> ids,
+                       Segment::RowDetail detail, std::span<std::vector<Span>> out);
+  // CollectTraces of ascending ids, a large set split into contiguous runs read on up to
+  // query_threads threads (the caller's among them); each run's traces lie in few blocks.
+  Status CollectTracesInParallel(const Snapshot& snapshot, const std::vector<TraceId>& ids,
+                                 Segment::RowDetail detail, std::vector<std::vector<Span>>* out);
   // GetTraces with the detail segments fill in (kSummary: what Summarize reads).
   StatusOr<std::vector<std::vector<Span>>> ReadTraces(const std::vector<TraceId>& ids,
                                                       Segment::RowDetail detail);

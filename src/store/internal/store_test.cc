@@ -337,6 +337,41 @@ TEST(Store, RecentTracesNewestFirstWithSummaries) {
   EXPECT_EQ((*store)->RecentTraces(req)->size(), 20u);
 }
 
+// A read of thousands of traces is split across threads: the same rows, in request order,
+// from segments and the active head, whatever the thread count.
+TEST(Store, LargeGetTracesReadOnThreadsEqualsOneThread) {
+  std::vector<TraceId> ids;
+  for (int t = 9999; t >= 0; t -= 2) ids.push_back(TestTraceId(t));  // unsorted, some unknown
+  ids.push_back(TestTraceId(4));                                       // a repeat
+  std::vector<std::vector<std::string>> answers;
+  for (int threads : {1, 3}) {
+    auto env = NewMemEnv();
+    StoreOptions o = TestOptions(env.get());
+    o.query_threads = threads;
+    auto store = OpenEmbeddedStore(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<Span> expected;
+    ASSERT_TRUE((*store)->Append(MakeTraces(0, 3000, kBase, &expected)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    ASSERT_TRUE((*store)->Append(MakeTraces(3000, 3000, kBase, &expected)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    ASSERT_TRUE((*store)->Append(MakeTraces(0, 2000, kBase, &expected, 3)).ok());  // in the head
+    auto traces = (*store)->GetTraces(ids);
+    ASSERT_TRUE(traces.ok()) << traces.status();
+    ASSERT_EQ(traces->size(), ids.size());
+    std::vector<std::string> answer;
+    size_t rows = 0;
+    for (const std::vector<Span>& t : *traces) {
+      answer.push_back(CanonicalAll(t).empty() ? "" : CanonicalAll(t).front());
+      rows += t.size();
+    }
+    EXPECT_EQ(traces->back().size(), 7u);  // trace 4: 4 rows in a segment, 3 in the head
+    EXPECT_EQ(rows, 3000u * 4 + 1000u * 3 + 7u);  // odd ids < 6000; odd ids < 2000 in the head
+    answers.push_back(std::move(answer));
+  }
+  EXPECT_EQ(answers[0], answers[1]);
+}
+
 TEST(Store, GetTracesEqualsGetTracePerIdWithRepeatsAndUnknownIds) {
   auto env = NewMemEnv();
   auto store = OpenEmbeddedStore(TestOptions(env.get()));
