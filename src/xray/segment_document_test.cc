@@ -151,6 +151,32 @@ TEST(DecodeSegmentDocument, SegmentBecomesServerSpanWithOtelAndXrayColumns) {
 
 // A padded document is parsed where it lies: whatever follows it in its buffer (here JSON that
 // would change the answer if it were read as part of the document) is not part of it.
+// Unknown members, however many, change nothing: the same attributes in the same order, a
+// repeated member's every occurrence among them.
+TEST(DecodeSegmentDocument, ObjectsWithManyMembersGiveTheSameAttributes) {
+  auto doc = [](int unknown) {
+    std::string d = R"({"name": "svc", "id": "70de5b6f19ff9a0a", "start_time": 1.5,)"
+                    R"( "trace_id": "1-581cf771-a006649127e371903a2de979", "end_time": 2.5,)"
+                    R"( "user": "u1", "http": {"response": {"status": 404}}, "fault": true,)";
+    for (int i = 0; i < unknown; ++i) d += R"( "unknown)" + std::to_string(i) + R"(": [1],)";
+    d += R"( "annotations": {"k": "v", "n": 3}, "user": "u2", "error": false})";
+    return d;
+  };
+  Decoded few = MustDecode(doc(0)), many = MustDecode(doc(30));
+  ASSERT_EQ(few.rows.size(), 1u);
+  ASSERT_EQ(many.rows.size(), 1u);
+  auto attributes = [](const Span& s) {
+    std::vector<std::string> out;
+    for (const Attribute& a : s.attributes) {
+      out.push_back(a.key + "=" + (a.type == ValueType::kString ? a.str : std::to_string(a.i)));
+    }
+    return out;
+  };
+  EXPECT_EQ(attributes(many.rows[0]), attributes(few.rows[0]));
+  EXPECT_EQ(Int(many.rows[0], "http.response.status_code"), 404);
+  EXPECT_EQ(Str(many.rows[0], "annotation.k"), "v");
+}
+
 TEST(DecodeSegmentDocument, PaddedDocumentIsParsedInPlaceAndEndsWhereItsViewEnds) {
   const std::string trailer = std::string(R"(, "extra": {"name": "not-me"}})") +
                               std::string(kDocumentPadding, '"');
