@@ -153,6 +153,8 @@ void Head::Clear() {
   max_start_ = INT64_MIN;
   last_written_ns_ = 0;
   std::fill(std::begin(last_fixed_code_), std::end(last_fixed_code_), 0);
+  nonempty_strings_ = 0;
+  flags_any_ = 0;
 }
 
 uint32_t Head::StoreString(std::string_view s, uint32_t* last_code) {
@@ -177,7 +179,9 @@ uint32_t Head::AddFixed(const RowFixed& f, uint8_t same_strings, int64_t now_ns)
     std::vector<uint32_t>& column = str_[i];
     column.push_back((same_strings >> i) & 1 ? column.back()
                                              : StoreString(f.strs[i], &last_fixed_code_[i]));
+    nonempty_strings_ |= static_cast<uint8_t>((column.back() != 0) << i);
   }
+  flags_any_ |= f.flags;
   if (f.row_kind == RowKind::kLink && (!IsZero(*f.link_trace) || !IsZero(*f.link_span))) {
     link_rows_.push_back(row);
     link_ids_.emplace_back(*f.link_trace, *f.link_span);

@@ -153,6 +153,13 @@ class Head {
   const std::vector<uint8_t>& status_codes() const { return status_; }
   const std::vector<uint32_t>& flags() const { return flags_; }
   const std::vector<uint32_t>& strings(FixedColumn c) const { return str_[FixedStringSlot(c)]; }
+  // False when every row's string of fixed column `c` is empty (code 0): writers then need not
+  // read the column row by row.
+  bool any_string(FixedColumn c) const {
+    return (nonempty_strings_ >> FixedStringSlot(c)) & 1;
+  }
+  // False when every row's flags are 0.
+  bool any_flags() const { return flags_any_ != 0; }
   // Link ids of `row`, or false when the row has none.
   bool LinkIds(uint32_t row, TraceId* trace, SpanId* span) const;
   const std::deque<AttrColumn>& attr_columns() const { return attrs_; }
@@ -230,6 +237,8 @@ class Head {
   int64_t max_start_ = INT64_MIN;
   int64_t last_written_ns_ = 0;
   uint32_t last_fixed_code_[kFixedStringCount] = {};
+  uint8_t nonempty_strings_ = 0;  // bit FixedStringSlot: a row has a non-empty string there
+  uint32_t flags_any_ = 0;        // the OR of every row's flags
   // Clear: the vectors of the previous fill's attribute columns, by key and type (SpareKey).
   struct ColumnBuffers {
     std::vector<uint32_t> rows;

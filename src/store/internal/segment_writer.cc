@@ -321,7 +321,12 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
     raw_.clear();
     PutVarint(&raw_, hi - lo);
     uint32_t nulls = 0;
-    if (col.physical == Physical::kInt) {
+    if (c == FixedColumn::kFlags && !head_.any_flags()) {
+      ints.assign(hi - lo, 0);  // no row to read
+      EncodeValidity(hi - lo, hi - lo, {}, &raw_);
+      EncodeInts(ints, &raw_);
+      TrackInts(ints, &col);
+    } else if (col.physical == Physical::kInt) {
       ints.clear();
       for (size_t p = lo; p < hi; ++p) {
         uint32_t r = order_.perm[p];
@@ -349,10 +354,15 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
       strs.clear();
       string_ids_.clear();
       const auto& codes = head_.strings(c);
-      for (size_t p = lo; p < hi; ++p) {
-        if (p + kGatherAhead < hi) __builtin_prefetch(&codes[order_.perm[p + kGatherAhead]]);
-        string_ids_.push_back(codes[order_.perm[p]]);
-        strs.push_back(head_.pool().Get(string_ids_.back()));
+      if (!head_.any_string(c)) {  // every row's is empty: no row to read
+        string_ids_.assign(hi - lo, 0);
+        strs.assign(hi - lo, std::string_view());
+      } else {
+        for (size_t p = lo; p < hi; ++p) {
+          if (p + kGatherAhead < hi) __builtin_prefetch(&codes[order_.perm[p + kGatherAhead]]);
+          string_ids_.push_back(codes[order_.perm[p]]);
+          strs.push_back(head_.pool().Get(string_ids_.back()));
+        }
       }
       EncodeValidity(hi - lo, hi - lo, {}, &raw_);
       EncodeStringsById(strs, string_ids_, &string_scratch_, &raw_);
