@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <memory>
-#include <queue>
 #include <new>
+#include <queue>
+#include <system_error>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -169,7 +170,13 @@ Status EmbeddedStore::CollectTracesInParallel(const Snapshot& snap,
     }
   };
   std::vector<std::thread> helpers;
-  for (int t = 1; t < threads; ++t) helpers.emplace_back(read_run, t);
+  for (int t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(read_run, t);
+    } catch (const std::system_error&) {  // no thread to be had: read the run here
+      read_run(t);
+    }
+  }
   read_run(0);
   for (std::thread& h : helpers) h.join();
   for (Status& s : status) RETURN_IF_ERROR(s);

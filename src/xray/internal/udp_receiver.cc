@@ -1,8 +1,8 @@
 #include "xray/internal/udp_receiver.h"
 
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
-#include <linux/sock_diag.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,7 +61,6 @@ std::string FormatEndpoint(const udp::endpoint &e) {
     host = "[" + host + "]";
   return host + ":" + std::to_string(e.port());
 }
-
 
 } // namespace
 
