@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 #include <new>
+#include <system_error>
 #include <thread>
 
 namespace waggle::query::internal {
@@ -38,11 +39,21 @@ Status RunChunkTasks(const std::vector<ChunkTask>& tasks, int threads,
       fail(absl::ResourceExhaustedError("query ran out of memory"));
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(run, t);
-  run(0);
-  for (std::thread& th : pool) th.join();
+  RunOnThreads(threads, run);
   return error;
+}
+
+void RunOnThreads(int threads, const std::function<void(int thread)>& run) {
+  std::vector<std::thread> started;
+  for (int t = 1; t < threads; ++t) {
+    try {
+      started.emplace_back(run, t);
+    } catch (const std::system_error&) {  // no thread to be had: run it here
+      run(t);
+    }
+  }
+  run(0);
+  for (std::thread& th : started) th.join();
 }
 
 }  // namespace waggle::query::internal

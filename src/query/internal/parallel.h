@@ -20,4 +20,9 @@ Status RunChunkTasks(const std::vector<ChunkTask>& tasks, int threads,
 // Threads worth starting: `requested` (0 = every core), at most one per task, at least 1.
 int WorkerThreads(int requested, size_t tasks);
 
+// Calls run(t) for every t in [0, threads): run(0) on the calling thread, each other on a thread
+// started for it (or on the calling thread, in turn, when no thread can be started). Returns
+// once every call has returned. REQUIRES: `run` does not throw.
+void RunOnThreads(int threads, const std::function<void(int thread)>& run);
+
 }  // namespace waggle::query::internal

@@ -6,8 +6,6 @@
 #include <memory>
 #include <new>
 #include <queue>
-#include <system_error>
-#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -169,16 +167,7 @@ Status EmbeddedStore::CollectTracesInParallel(const Snapshot& snap,
       status[t] = absl::ResourceExhaustedError("reading traces ran out of memory");
     }
   };
-  std::vector<std::thread> helpers;
-  for (int t = 1; t < threads; ++t) {
-    try {
-      helpers.emplace_back(read_run, t);
-    } catch (const std::system_error&) {  // no thread to be had: read the run here
-      read_run(t);
-    }
-  }
-  read_run(0);
-  for (std::thread& h : helpers) h.join();
+  query::internal::RunOnThreads(threads, read_run);
   for (Status& s : status) RETURN_IF_ERROR(s);
   return OkStatus();
 }
