@@ -321,26 +321,25 @@ Status SegmentBuilder::WriteFixed(FixedColumn c) {
     raw_.clear();
     PutVarint(&raw_, hi - lo);
     uint32_t nulls = 0;
-    if (c == FixedColumn::kFlags && !head_.any_flags()) {
-      ints.assign(hi - lo, 0);  // no row to read
-      EncodeValidity(hi - lo, hi - lo, {}, &raw_);
-      EncodeInts(ints, &raw_);
-      TrackInts(ints, &col);
-    } else if (col.physical == Physical::kInt) {
+    if (col.physical == Physical::kInt) {
       ints.clear();
-      for (size_t p = lo; p < hi; ++p) {
-        uint32_t r = order_.perm[p];
-        if (p + kGatherAhead < hi) PrefetchFixed(c, order_.perm[p + kGatherAhead]);
-        switch (c) {
-          case FixedColumn::kStart: ints.push_back(head_.starts()[r]); break;
-          case FixedColumn::kDuration:
-            ints.push_back(static_cast<int64_t>(static_cast<uint64_t>(head_.ends()[r]) -
-                                                static_cast<uint64_t>(head_.starts()[r])));
-            break;
-          case FixedColumn::kRowKind: ints.push_back(head_.row_kinds()[r]); break;
-          case FixedColumn::kKind: ints.push_back(head_.kinds()[r]); break;
-          case FixedColumn::kStatusCode: ints.push_back(head_.status_codes()[r]); break;
-          default: ints.push_back(head_.flags()[r]); break;
+      if (c == FixedColumn::kFlags && !head_.any_flags()) {
+        ints.assign(hi - lo, 0);  // every row's is 0: no row to read
+      } else {
+        for (size_t p = lo; p < hi; ++p) {
+          uint32_t r = order_.perm[p];
+          if (p + kGatherAhead < hi) PrefetchFixed(c, order_.perm[p + kGatherAhead]);
+          switch (c) {
+            case FixedColumn::kStart: ints.push_back(head_.starts()[r]); break;
+            case FixedColumn::kDuration:
+              ints.push_back(static_cast<int64_t>(static_cast<uint64_t>(head_.ends()[r]) -
+                                                  static_cast<uint64_t>(head_.starts()[r])));
+              break;
+            case FixedColumn::kRowKind: ints.push_back(head_.row_kinds()[r]); break;
+            case FixedColumn::kKind: ints.push_back(head_.kinds()[r]); break;
+            case FixedColumn::kStatusCode: ints.push_back(head_.status_codes()[r]); break;
+            default: ints.push_back(head_.flags()[r]); break;
+          }
         }
       }
       EncodeValidity(hi - lo, hi - lo, {}, &raw_);
