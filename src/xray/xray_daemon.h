@@ -14,9 +14,10 @@
 //                   blocks until the next arrives. It never blocks on the workers:
 //                   when the queue holds `queue_capacity` datagrams or `queue_capacity_bytes`,
 //                   the new batch is dropped and counted (queue_full). Workers hand processed
-//                   batches back (up to 32 MiB of buffers) for the receive thread to fill
-//                   again, and each worker decodes into its own reused SpanBatch, parsing each
-//                   document in place (the batch pads every datagram).
+//                   batches back (up to 128 MiB of buffers, all freed after an idle second)
+//                   for the receive thread to fill again, and each worker decodes into its own
+//                   reused SpanBatch, parsing each document in place (the batch pads every
+//                   datagram).
 //   workers (N)     each takes queued batches, up to `max_batch` datagrams, splits header from
 //                   document and hands the documents to the SegmentIngester: one Store::Append
 //                   per take. While one worker waits for its WAL group commit (fdatasync), the

@@ -105,7 +105,7 @@ private:
   std::unique_ptr<char[]> overflow_; // batch spaces of overflow_bytes_, untouched unless used
   std::vector<iovec> iov_;    // iov_[2i], iov_[2i + 1]: message i's slot and overflow space
   std::vector<mmsghdr>
-      msgs_;                // msgs_[i] receives into iov_[2i, 2i + 2) and control slot i
+      msgs_;                // msgs_[i] receives into iov_[2i, 2i + 2)
   uint32_t last_drops_ = 0; // SK_MEMINFO_DROPS last read
   size_t batch_ = 0;
 };
